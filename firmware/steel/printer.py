@@ -1,0 +1,193 @@
+"""External representation of Steel values (``write`` and ``display``).
+
+The printer is iterative: a 100,000-element or 10,000-deep structure prints without Python
+recursion (MicroPython has ~150 frames).  Vectors and mutable structs can refer to
+themselves; a container met again on the current path prints as ``...``.
+"""
+
+from .values import (
+    EOF,
+    NIL,
+    VOID,
+    Char,
+    Closure,
+    Continuation,
+    Control,
+    HashMap,
+    HashSet,
+    InputPort,
+    OutputPort,
+    Pair,
+    Primitive,
+    SrcPair,
+    Struct,
+    Symbol,
+    UNDEFINED,
+)
+
+CHAR_NAMES = {
+    " ": "space",
+    "\n": "newline",
+    "\t": "tab",
+    "\r": "return",
+    "\x00": "nul",
+    "\x07": "alarm",
+    "\x08": "backspace",
+    "\x7f": "delete",
+    "\x1b": "escape",
+}
+
+_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
+
+_EXIT = object()  # marks the end of a container on the work stack
+
+
+def _quote_string(s):
+    out = ['"']
+    for ch in s:
+        e = _STRING_ESCAPES.get(ch)
+        if e is not None:
+            out.append(e)
+        elif ord(ch) < 32:
+            out.append("\\x%02x;" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def format_float(x):
+    if x != x:
+        return "+nan.0"
+    if x == float("inf"):
+        return "+inf.0"
+    if x == float("-inf"):
+        return "-inf.0"
+    r = repr(x)
+    if "." not in r and "e" not in r and "n" not in r:
+        r += ".0"
+    return r
+
+
+def _atom(v, write):
+    """The representation of a non-container value, or None for containers."""
+    t = type(v)
+    if t is int:
+        return str(v)
+    if t is str:
+        return _quote_string(v) if write else v
+    if t is bool:
+        return "#true" if v else "#false"
+    if t is Symbol:
+        return v.name
+    if t is float:
+        return format_float(v)
+    if t is Char:
+        if not write:
+            return v.c
+        name = CHAR_NAMES.get(v.c)
+        return "#\\" + (name if name is not None else v.c)
+    if v is NIL:
+        return "()"
+    if v is VOID:
+        return "#<void>"
+    if t is Primitive or t is Control:
+        return "#<function:%s>" % v.name
+    if t is Closure:
+        name = v.code.name
+        return "#<bytecode-closure:%s>" % name if name else "#<bytecode-closure>"
+    if t is Continuation:
+        return "#<continuation>"
+    if t is OutputPort or t is InputPort:
+        return "#<port>"
+    if v is EOF:
+        return "#<eof>"
+    if v is UNDEFINED:
+        return "#<undefined>"
+    if t is HashSet and len(v) == 0:
+        return "#<hashset>"
+    if t is Pair or t is SrcPair or t is list or t is HashMap or t is HashSet or t is Struct:
+        return None
+    if isinstance(v, Exception):
+        msg = getattr(v, "message", None)
+        return "#<error:%s>" % (msg if msg is not None else str(v))
+    return "#<%s>" % t.__name__
+
+
+def _to_string(value, write, limit):
+    out = []
+    size = 0
+    stack = [value]
+    path = []  # ids of the containers being printed, for cycle detection
+    while stack:
+        if limit is not None and size > limit:
+            out.append("...")
+            break
+        v = stack.pop()
+        if v is _EXIT:
+            path.pop()
+            continue
+        if type(v) is tuple:  # literal text queued by a container
+            out.append(v[0])
+            size += len(v[0])
+            continue
+        s = _atom(v, write)
+        if s is not None:
+            out.append(s)
+            size += len(s)
+            continue
+        ident = id(v)
+        if ident in path or len(path) > 10000:
+            out.append("...")
+            size += 3
+            continue
+        t = type(v)
+        if t is Pair or t is SrcPair:
+            items = []
+            while type(v) is Pair or type(v) is SrcPair:
+                items.append(v.car)
+                v = v.cdr
+            tail = v
+            opener, closer = "(", ")"
+            if tail is not NIL:
+                items.append((" . ",))
+                items.append(tail)
+        elif t is list:
+            items = list(v)
+            opener, closer = "#(", ")"
+        elif t is HashMap:
+            items = []
+            for key, val in v.items():
+                items.append(Pair(key, val))
+            opener, closer = "#hash(", ")"
+        elif t is HashSet:
+            items = v.elements()
+            opener, closer = "#hashset(", ")"
+        else:  # Struct
+            if v.type.transparent:
+                items = list(v.fields)
+                opener, closer = "(" + v.type.name + (" " if items else ""), ")"
+            else:
+                items = []
+                opener, closer = "#<" + v.type.name, ">"
+        out.append(opener)
+        size += len(opener)
+        path.append(ident)
+        stack.append(_EXIT)
+        stack.append((closer,))
+        n = len(items)
+        for i in range(n - 1, -1, -1):
+            stack.append(items[i])
+            if i > 0 and type(items[i]) is not tuple and type(items[i - 1]) is not tuple:
+                stack.append((" ",))
+    return "".join(out)
+
+
+def write_string(value, limit=None):
+    """The value's external representation, as ``write`` prints it."""
+    return _to_string(value, True, limit)
+
+
+def display_string(value, limit=None):
+    """The value as ``display`` prints it: strings and chars without quoting."""
+    return _to_string(value, False, limit)

@@ -1,0 +1,1 @@
+"""The harness: the product's front door (CLI, pytest plugin, scenarios, backends, reports)."""

@@ -1,0 +1,1 @@
+"""Subcommands of ``steelhil``; each module exposes ``register(subparsers)``."""
