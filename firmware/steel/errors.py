@@ -5,7 +5,7 @@ A program can catch an error with ``with-handler``; resource errors (out of memo
 limit, killed) are not catchable, or a hostile program could swallow its own termination.
 """
 
-# Steel's error kinds used by this runtime.
+# Steel's error kinds (steel-core rerrs.rs ErrorKind).
 ARITY_MISMATCH = "ArityMismatch"
 FREE_IDENTIFIER = "FreeIdentifier"
 TYPE_MISMATCH = "TypeMismatch"
@@ -15,11 +15,11 @@ GENERIC = "Generic"
 CONTRACT_VIOLATION = "ContractViolation"
 UNEXPECTED_TOKEN = "UnexpectedToken"
 CONVERSION_ERROR = "ConversionError"
-INDEX_OUT_OF_BOUNDS = "IndexOutOfBounds"
+IO = "Io"
+# Not Steel's: the resource limits this runtime enforces on device programs.
 OUT_OF_MEMORY = "OutOfMemory"
 STEP_LIMIT = "StepLimitExceeded"
 KILLED = "Killed"
-UNDEFINED = "Undefined"
 
 UNCATCHABLE = (OUT_OF_MEMORY, STEP_LIMIT, KILLED)
 
