@@ -34,7 +34,7 @@ class SteelError(Exception):
     """
 
     def __init__(self, kind, message, line=None, column=None, source=None):
-        Exception.__init__(self, message)
+        super().__init__(message)
         self.kind = kind
         self.message = message
         self.line = line
@@ -49,12 +49,15 @@ class SteelError(Exception):
         return self.kind not in UNCATCHABLE
 
     def locate(self, pos, source=None):
-        """Attach a position unless a more precise one is already known."""
+        """Attach a position unless a more precise one is already known.
+
+        ``pos`` is ``(line, column)`` or ``(line, column, source)``.
+        """
         if self.line is None and pos is not None:
             self.line = pos[0]
             self.column = pos[1]
             if self.source is None:
-                self.source = source
+                self.source = pos[2] if len(pos) > 2 else source
         return self
 
     def location(self):
@@ -77,6 +80,7 @@ class SteelError(Exception):
                 {"procedure": name, "line": p[0] if p else None, "column": p[1] if p else None}
                 for name, p in self.trace
             ],
+
         }
 
 

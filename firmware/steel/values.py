@@ -382,9 +382,11 @@ class Primitive:
 class Control:
     """A procedure that drives the VM: it may call procedures, suspend or unwind.
 
-    ``fn(task, args)`` returns a value, or a call request ``(proc, frame, None, pos)`` that
-    the VM performs as a tail call; it may first push native continuation frames onto
-    ``task.stack``.  Control procedures are never inlined.
+    ``fn(task, args, pos)`` returns a value, or a call request ``(proc, frame, None, pos)``
+    that the VM performs as a tail call; it may first push native continuation frames
+    ``(segment, state)`` onto ``task.stack`` (a segment is ``segment(state, value)`` and
+    returns what a compiled segment returns), or suspend the task and return
+    ``vm.SUSPEND``.  Control procedures are never inlined.
     """
 
     __slots__ = ("name", "fn", "min", "max", "doc")
