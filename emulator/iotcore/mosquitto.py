@@ -1,0 +1,242 @@
+"""Run and supervise an Eclipse Mosquitto 2.x broker.
+
+Mosquitto is the broker because it is the one that holds up: the pure-Python amqtt lost
+acknowledged QoS 1 messages over TLS and refuses ``$aws/...`` topics (see docs/iotcore.md).
+This module owns its configuration, start-up on an ephemeral port, readiness, SIGHUP reloads
+(ACL and CRL), and restarts that keep persistent sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+INSTALL_HINT = (
+    "Mosquitto 2.x is needed for the local IoT Core and was not found on PATH or in /usr/sbin. "
+    "Install it with `sudo apt-get install mosquitto` (Debian/Ubuntu) or "
+    "`brew install mosquitto` (macOS), or pass its path explicitly."
+)
+
+#: AWS IoT Core refuses MQTT payloads over 128 KiB; leave room for the topic and headers.
+MAX_PACKET_SIZE = 128 * 1024 + 4096
+
+
+class BrokerError(RuntimeError):
+    """Mosquitto is missing, would not start, or stopped answering."""
+
+
+def find_mosquitto(explicit: str | Path | None = None) -> Path:
+    candidates: list[str | None] = [
+        str(explicit) if explicit else None,
+        os.environ.get("STEELHIL_MOSQUITTO"),
+        shutil.which("mosquitto"),
+        "/usr/sbin/mosquitto",
+        "/usr/local/sbin/mosquitto",
+        "/opt/homebrew/sbin/mosquitto",
+        "/usr/local/opt/mosquitto/sbin/mosquitto",
+    ]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK) and Path(candidate).is_file():
+            return Path(candidate)
+    raise BrokerError(INSTALL_HINT)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """An unused TCP port (Mosquitto's ``listener 0`` means a unix socket, not a free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class BrokerConfig:
+    """What goes into ``mosquitto.conf``; ``tls=False`` gives the plain broker for benchmarks."""
+
+    directory: Path
+    port: int
+    host: str = "127.0.0.1"
+    tls: bool = True
+    cafile: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    crlfile: Path | None = None
+    aclfile: Path | None = None
+    max_queued_messages: int = 10000
+    persistence: bool = True
+
+    @property
+    def conf_path(self) -> Path:
+        return self.directory / "mosquitto.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "mosquitto.log"
+
+    def render(self) -> str:
+        lines = [
+            "# Written by the steelhil local IoT Core; regenerated on every start.",
+            "per_listener_settings false",
+            f"persistence {'true' if self.persistence else 'false'}",
+            f"persistence_location {self.directory}/",
+            "autosave_interval 60",
+            f"log_dest file {self.log_path}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "connection_messages true",
+            f"max_packet_size {MAX_PACKET_SIZE}",
+            f"max_queued_messages {self.max_queued_messages}",
+            "max_inflight_messages 100",
+            "persistent_client_expiration 1h",  # AWS IoT keeps a persistent session 1 h
+        ]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            lines.append("user root")  # otherwise it drops to a "mosquitto" user who can't read DIR
+        if self.tls:
+            if not (self.cafile and self.certfile and self.keyfile and self.aclfile):
+                raise BrokerError("a TLS broker needs cafile, certfile, keyfile and aclfile")
+            lines += ["allow_anonymous false", f"acl_file {self.aclfile}"]
+        else:
+            lines.append("allow_anonymous true")
+        lines.append(f"listener {self.port} {self.host}")
+        if self.tls:
+            lines += [
+                f"cafile {self.cafile}",
+                f"certfile {self.certfile}",
+                f"keyfile {self.keyfile}",
+                "require_certificate true",
+                "use_identity_as_username true",
+                "tls_version tlsv1.2",  # the minimum: 1.2 and 1.3 are accepted, as on AWS
+            ]
+            if self.crlfile:
+                lines.append(f"crlfile {self.crlfile}")
+        return "\n".join(lines) + "\n"
+
+
+class Mosquitto:
+    """One supervised Mosquitto process; ``restart`` keeps the port and the persistence file."""
+
+    def __init__(self, config: BrokerConfig, binary: Path | None = None) -> None:
+        self.config = config
+        self.binary = binary or find_mosquitto()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self, timeout: float = 10.0) -> None:
+        if self.running:
+            return
+        self.config.directory.mkdir(parents=True, exist_ok=True)
+        self.config.conf_path.write_text(self.config.render())
+        log_offset = self._log_size()
+        self._proc = subprocess.Popen(
+            [str(self.binary), "-c", str(self.config.conf_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # a Ctrl-C at the terminal is ours to handle, not its
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                self._proc = None
+                raise BrokerError(
+                    f"mosquitto exited at start-up: {err.strip()}\n{self._log_tail(log_offset)}"
+                )
+            if _port_open(self.config.host, self.config.port):
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise BrokerError(f"mosquitto did not listen on port {self.config.port} within {timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (Mosquitto saves its persistence file on the way out), SIGKILL if stuck."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc.stderr:
+            proc.stderr.close()
+
+    def kill(self) -> None:
+        """A crash: SIGKILL, so nothing since the last autosave is written."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        if proc is not None and proc.stderr:
+            proc.stderr.close()
+
+    def restart(self, hard: bool = False, down_for: float = 0.0) -> None:
+        if hard:
+            self.kill()
+        else:
+            self.stop()
+        if down_for > 0:
+            time.sleep(down_for)
+        self.start()
+
+    def reload(self, timeout: float = 5.0) -> None:
+        """SIGHUP: Mosquitto re-reads the ACL file and the CRL for every later connection.
+
+        Returns once the broker logged the reload, so a connect made afterwards is judged by
+        the new files.
+        """
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        offset = self._log_size()
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if b"Reloading config" in self._log_bytes(offset):
+                return
+            time.sleep(0.005)
+        raise BrokerError("mosquitto did not confirm the configuration reload")
+
+    def _log_size(self) -> int:
+        try:
+            return self.config.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _log_bytes(self, offset: int) -> bytes:
+        try:
+            with self.config.log_path.open("rb") as fh:
+                fh.seek(offset)
+                return fh.read()
+        except FileNotFoundError:
+            return b""
+
+    def _log_tail(self, offset: int) -> str:
+        text = self._log_bytes(offset).decode(errors="replace").strip().splitlines()
+        return "\n".join(text[-20:])
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
