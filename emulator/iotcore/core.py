@@ -78,6 +78,7 @@ class LocalIoTCore:
         self._names = list(dict.fromkeys([*DEFAULT_SERVER_NAMES, self.advertise, *server_names]))
         self._mosquitto_binary = find_mosquitto(mosquitto)
         self._sync_lock = threading.Lock()
+        self._broker_lock = threading.Lock()
         self._stop_ticker = threading.Event()
         self._ticker: threading.Thread | None = None
         self._endpoint: Endpoint | None = None
@@ -237,9 +238,10 @@ class LocalIoTCore:
             self._bridge = None
 
     def _stop_broker(self) -> None:
-        if self._broker is not None:
-            self._broker.stop()
-            self._broker = None
+        with self._broker_lock:
+            if self._broker is not None:
+                self._broker.stop()
+                self._broker = None
 
     def _stop_api(self) -> None:
         if self._api is not None:
@@ -301,8 +303,9 @@ class LocalIoTCore:
         on the same port with the same persistence file; returns when the services are back."""
         if self._broker is None or self._bridge is None:
             raise RuntimeError("the local IoT Core is not started")
-        self._bridge.mark_down()
-        self._broker.restart(hard=hard, down_for=down_for)
+        with self._broker_lock:
+            self._bridge.mark_down()
+            self._broker.restart(hard=hard, down_for=down_for)
         if not self._bridge.wait_ready(timeout):
             raise BrokerError("the IoT Core services did not reconnect after the restart")
 
@@ -355,6 +358,19 @@ class LocalIoTCore:
     def _tick_loop(self) -> None:
         while not self._stop_ticker.wait(TICK_SECONDS):
             self.services.tick()
+            self._supervise()
+
+    def _supervise(self) -> None:
+        """Mosquitto died on its own (not through ``restart_broker``): start it again."""
+        with self._broker_lock:
+            broker = self._broker
+            if broker is None or broker.running or self._stop_ticker.is_set():
+                return
+            log.warning("mosquitto exited unexpectedly; restarting it")
+            try:
+                broker.start()
+            except BrokerError:
+                log.exception("could not restart mosquitto")
 
 
 def _url_host(host: str) -> str:

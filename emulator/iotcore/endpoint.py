@@ -8,6 +8,7 @@ form; unknown keys are kept so newer writers do not break older readers.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,11 @@ _KNOWN = (
     "aws_access_key_id",
     "aws_secret_access_key",
 )
+
+
+#: boto3 clients are thread-safe and expensive to build; keep one per endpoint and service.
+_CLIENTS: dict[tuple[Endpoint, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -123,14 +129,22 @@ class Endpoint:
         return self.api_endpoint_url
 
     def client(self, service: str) -> Any:
+        """A boto3 client for ``service``; cached, since creating one costs ~0.2 s."""
+        key = (self, service)
+        with _CLIENTS_LOCK:
+            cached = _CLIENTS.get(key)
+            if cached is not None:
+                return cached
         config = Config(retries={"max_attempts": 2, "mode": "standard"})
         if service == "s3" and self.api_endpoint_url:
             config = config.merge(Config(s3={"addressing_style": "path"}))
-        return self.session().client(
+        client = self.session().client(
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoint_url(service),
             config=config,
         )
+        with _CLIENTS_LOCK:
+            return _CLIENTS.setdefault(key, client)
 
     def iot(self) -> IoTClient:
         client: IoTClient = self.client("iot")

@@ -32,8 +32,13 @@ class BrokerError(RuntimeError):
 
 
 def find_mosquitto(explicit: str | Path | None = None) -> Path:
+    """The broker binary: ``explicit`` if given (and nothing else), else the usual places."""
+    if explicit:
+        path = Path(explicit)
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+        raise BrokerError(f"{path} is not an executable mosquitto. {INSTALL_HINT}")
     candidates: list[str | None] = [
-        str(explicit) if explicit else None,
         os.environ.get("STEELHIL_MOSQUITTO"),
         shutil.which("mosquitto"),
         "/usr/sbin/mosquitto",
@@ -143,17 +148,19 @@ class Mosquitto:
         self.config.directory.mkdir(parents=True, exist_ok=True)
         self.config.conf_path.write_text(self.config.render())
         log_offset = self._log_size()
-        self._proc = subprocess.Popen(
-            [str(self.binary), "-c", str(self.config.conf_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # a Ctrl-C at the terminal is ours to handle, not its
-        )
+        stderr_path = self.config.directory / "mosquitto.stderr"
+        with stderr_path.open("wb") as stderr:
+            self._proc = subprocess.Popen(
+                [str(self.binary), "-c", str(self.config.conf_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,  # a Ctrl-C at the terminal is ours to handle, not its
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                err = stderr_path.read_text(errors="replace")
                 self._proc = None
                 raise BrokerError(
                     f"mosquitto exited at start-up: {err.strip()}\n{self._log_tail(log_offset)}"
@@ -176,8 +183,6 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        if proc.stderr:
-            proc.stderr.close()
 
     def kill(self) -> None:
         """A crash: SIGKILL, so nothing since the last autosave is written."""
@@ -185,8 +190,6 @@ class Mosquitto:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait(5)
-        if proc is not None and proc.stderr:
-            proc.stderr.close()
 
     def restart(self, hard: bool = False, down_for: float = 0.0) -> None:
         if hard:

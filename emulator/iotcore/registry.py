@@ -80,6 +80,21 @@ class Registry:
                 return str(ca.status)
         return None
 
+    def ca_certificates(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "certificateArn": ca.arn,
+                "certificateId": ca.certificate_id,
+                "status": ca.status,
+                "creationDate": ca.creation_date.timestamp(),
+            }
+            for ca in list(self.backend.ca_certificates.values())
+        ]
+
+    def ca_id_of(self, certificate_id: str) -> str | None:
+        cert = self.backend.certificates.get(certificate_id)
+        return None if cert is None else cert.ca_certificate_id
+
     def thing_exists(self, name: str) -> bool:
         return any(t.thing_name == name for t in list(self.backend.things.values()))
 

@@ -7,6 +7,7 @@ and CRL; group membership changes reach CONTINUOUS jobs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from ..messages import Publish
 from ..pki import CertificateError, LocalCA, generate_key, key_pem
 from ..registry import Registry
 from ..services import ServiceHost
-from .http import ApiCall, Router, json_response
+from .http import ApiCall, Router, json_response, paginate
 
 
 def register(
@@ -64,6 +65,19 @@ def register(
             return call.forward()
         return json_response({"endpointAddress": mqtt_host()})
 
+    def list_ca_certificates(call: ApiCall) -> Response:
+        return json_response(paginate(registry.ca_certificates(), call, "certificates"))
+
+    def describe_certificate(call: ApiCall) -> Response:
+        """moto leaves ``caCertificateId`` out of the description; AWS includes it."""
+        response = call.forward()
+        ca_id = registry.ca_id_of(call.params["certificateId"])
+        if response.status_code == 200 and ca_id:
+            body = json.loads(response.get_data())
+            body.setdefault("certificateDescription", {})["caCertificateId"] = ca_id
+            return json_response(body)
+        return response
+
     def membership(call: ApiCall) -> Response:
         body = call.json()
         thing = body.get("thingName") or str(body.get("thingArn", "")).rpartition("/")[2]
@@ -87,6 +101,8 @@ def register(
     router.add("iot", "POST", "/keys-and-certificate", keys_and_certificate)
     router.add("iot", "POST", "/certificates", certificate_from_csr)
     router.add("iot", "GET", "/endpoint", describe_endpoint)
+    router.add("iot", "GET", "/cacertificates", list_ca_certificates)
+    router.add("iot", "GET", "/certificates/{certificateId}", describe_certificate)
     for operation in (
         "addThingToThingGroup",
         "removeThingFromThingGroup",
