@@ -60,7 +60,7 @@ class ServiceBridge:
         )
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(min_delay=0.05, max_delay=1)  # type: ignore[arg-type]
+        client.reconnect_delay_set(min_delay=0.02, max_delay=0.25)  # type: ignore[arg-type]
         client.on_connect = self._connected
         client.on_disconnect = self._disconnected
         client.on_subscribe = self._subscribed
@@ -89,6 +89,17 @@ class ServiceBridge:
     def stop(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    def pause(self) -> None:
+        """Go offline; the broker queues requests in this persistent session meanwhile."""
+        self._ready.clear()
+        self.stop()
+
+    def resume(self, timeout: float = 10.0) -> None:
+        self._client.reconnect()
+        self._client.loop_start()
+        if not self._ready.wait(timeout):
+            raise TimeoutError("the IoT Core services could not resubscribe")
 
     def publish(self, message: Publish) -> None:
         self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)

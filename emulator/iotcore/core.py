@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -255,6 +256,16 @@ class LocalIoTCore:
     def running(self) -> bool:
         return self._broker is not None and self._broker.running
 
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        """True once the broker runs and the services are subscribed (e.g. after a crash)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            bridge = self._bridge
+            if self.running and bridge is not None and bridge.wait_ready(0.05):
+                return True
+            time.sleep(0.02)
+        return False
+
     @property
     def endpoint(self) -> Endpoint:
         if self._endpoint is None:
@@ -308,6 +319,21 @@ class LocalIoTCore:
             self._broker.restart(hard=hard, down_for=down_for)
         if not self._bridge.wait_ready(timeout):
             raise BrokerError("the IoT Core services did not reconnect after the restart")
+
+    def pause_services(self) -> None:
+        """Fault injection: the shadow and jobs services go offline (the broker stays up).
+
+        Requests published meanwhile wait in the services' persistent session and are
+        answered, in order, by ``resume_services``.
+        """
+        if self._bridge is None:
+            raise RuntimeError("the local IoT Core is not started")
+        self._bridge.pause()
+
+    def resume_services(self, timeout: float = 10.0) -> None:
+        if self._bridge is None:
+            raise RuntimeError("the local IoT Core is not started")
+        self._bridge.resume(timeout)
 
     def connect(self, credentials: ThingCredentials, **options: Any) -> MqttThing:
         """A connected paho client for the thing (close it, or use it as a context manager)."""
@@ -367,10 +393,15 @@ class LocalIoTCore:
             if broker is None or broker.running or self._stop_ticker.is_set():
                 return
             log.warning("mosquitto exited unexpectedly; restarting it")
+            if self._bridge is not None:
+                self._bridge.mark_down()
             try:
                 broker.start()
             except BrokerError:
                 log.exception("could not restart mosquitto")
+                return
+        if self._bridge is not None and not self._bridge.wait_ready(10):
+            log.error("the IoT Core services did not reconnect after the broker restart")
 
 
 def _url_host(host: str) -> str:
