@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def test_document_source_and_presigned_url_a_device_can_fetch(
     )
     delivered = dev.expect(f"{base}/notify-next").json()["execution"]["jobDocument"]
     url = delivered["url"]
-    assert url.startswith(core.endpoint.api_endpoint_url + "/firmware-store/app-1.1.0.bin?")
+    assert url.startswith(f"{core.endpoint.api_endpoint_url}/firmware-store/app-1.1.0.bin?")
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read() == firmware
     stored = core.iot().get_job_document(jobId="ota-src")["document"]
@@ -267,7 +268,7 @@ def test_control_plane_errors(core: LocalIoTCore) -> None:
     core.provision("dev-1")
     create_job(core, "dup", [arn(core, "thing", "dev-1")])
     iot = core.iot()
-    cases = [
+    cases: list[tuple[Callable[[], object], str]] = [
         (
             lambda: create_job(core, "dup", [arn(core, "thing", "dev-1")]),
             "ResourceAlreadyExistsException",
