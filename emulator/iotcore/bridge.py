@@ -21,6 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from .client import no_delay
 from .messages import Publish
 from .names import SERVICE_IDENTITY
 
@@ -112,6 +113,7 @@ class ServiceBridge:
         if reason.is_failure:
             log.warning("service bridge refused by the broker: %s", reason)
             return
+        no_delay(client)
         options = SubscribeOptions(qos=1, noLocal=True)
         result, mid = client.subscribe([(f, options) for f in REQUEST_FILTERS])
         if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:

@@ -8,6 +8,7 @@ wait for the broker's acknowledgement, and ``expect`` a message on a topic withi
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 import time
@@ -39,6 +40,17 @@ class Message:
 
     def json(self) -> Any:
         return json.loads(self.payload)
+
+
+def no_delay(client: mqtt.Client) -> None:
+    """Turn Nagle's algorithm off: with it, a small PUBLISH waits up to 40 ms for the ACK of
+    the previous segment, which is what a device's request/response exchange mostly is."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):  # ssl.SSLSocket included
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
 
 def topic_matches(topic_filter: str, topic: str) -> bool:
@@ -237,7 +249,8 @@ class MqttThing:
 
     # --- paho callbacks ----------------------------------------------------------------------
 
-    def _on_connect(self, _c: Any, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, _u: Any, flags: Any, reason: Any, _p: Any) -> None:
+        no_delay(client)
         with self._cond:
             self._connect_result = reason
             self.session_present = bool(getattr(flags, "session_present", False))

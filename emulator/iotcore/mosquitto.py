@@ -85,6 +85,10 @@ class BrokerConfig:
     def log_path(self) -> Path:
         return self.directory / "mosquitto.log"
 
+    @property
+    def pid_path(self) -> Path:
+        return self.directory / "mosquitto.pid"
+
     def render(self) -> str:
         lines = [
             "# Written by the steelhil local IoT Core; regenerated on every start.",
@@ -101,6 +105,9 @@ class BrokerConfig:
             f"max_packet_size {MAX_PACKET_SIZE}",
             f"max_queued_messages {self.max_queued_messages}",
             "max_inflight_messages 100",
+            # Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every small
+            # request/response exchange (a shadow update took 88 ms instead of a few).
+            "set_tcp_nodelay true",
             "persistent_client_expiration 1h",  # AWS IoT keeps a persistent session 1 h
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -146,6 +153,7 @@ class Mosquitto:
         if self.running:
             return
         self.config.directory.mkdir(parents=True, exist_ok=True)
+        self._reap_stale()
         self.config.conf_path.write_text(self.config.render())
         log_offset = self._log_size()
         stderr_path = self.config.directory / "mosquitto.stderr"
@@ -157,6 +165,7 @@ class Mosquitto:
                 stderr=stderr,
                 start_new_session=True,  # a Ctrl-C at the terminal is ours to handle, not its
             )
+        self.config.pid_path.write_text(f"{self._proc.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
@@ -183,6 +192,27 @@ class Mosquitto:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
+
+    def _reap_stale(self) -> None:
+        """A broker left behind by a process that was killed holds the persistence file (and
+        maybe the port): stop it, but only if its command line names our configuration."""
+        try:
+            pid = int(self.config.pid_path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return
+        if self._proc is not None and self._proc.pid == pid:
+            return
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        try:
+            ours = str(self.config.conf_path) in cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            ours = False
+        if ours:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while cmdline.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.config.pid_path.unlink(missing_ok=True)
 
     def kill(self) -> None:
         """A crash: SIGKILL, so nothing since the last autosave is written."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from emulator.iotcore.clock import ManualClock
 from emulator.iotcore.core import LocalIoTCore
 from emulator.iotcore.mosquitto import BrokerError, find_mosquitto
 from emulator.iotcore.provision import ThingCredentials
+from emulator.iotcore.testing import Devices
 
 
 def _mosquitto_missing() -> str | None:
@@ -56,26 +56,14 @@ def manual_core(tmp_path: Path, clock: ManualClock) -> Iterator[LocalIoTCore]:
 Connect = Callable[..., tuple[ThingCredentials, MqttThing]]
 
 
-def _device_factory(core: LocalIoTCore) -> Iterator[Connect]:
-    opened: list[MqttThing] = []
-
-    def make(name: str | None = None, **options: object) -> tuple[ThingCredentials, MqttThing]:
-        creds = core.provision(name or f"dev-{uuid.uuid4().hex[:8]}")
-        client = core.connect(creds, **options)
-        opened.append(client)
-        return creds, client
-
-    yield make
-    for client in opened:
-        client.close()
-
-
 @pytest.fixture
 def device(core: LocalIoTCore) -> Iterator[Connect]:
     """``device("name")`` provisions a thing and returns (credentials, connected client)."""
-    yield from _device_factory(core)
+    with Devices(core) as devices:
+        yield devices
 
 
 @pytest.fixture
 def manual_device(manual_core: LocalIoTCore) -> Iterator[Connect]:
-    yield from _device_factory(manual_core)
+    with Devices(manual_core) as devices:
+        yield devices

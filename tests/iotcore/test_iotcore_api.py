@@ -13,6 +13,7 @@ from emulator.iotcore.core import LocalIoTCore
 from .conftest import Connect
 
 pytestmark = pytest.mark.integration
+pytest_plugins = ["pytester"]
 
 
 def test_iot_data_publish_is_delivered_on_mqtt(core: LocalIoTCore, device: Connect) -> None:
@@ -87,3 +88,18 @@ def test_cloudwatch_device_metrics(core: LocalIoTCore) -> None:
     )
     (point,) = stats["Datapoints"]
     assert (point["Average"], point["SampleCount"]) == (200.0, 2.0)
+
+
+def test_the_pytest_plugin_gives_a_core_and_devices(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_device(iotcore, iotcore_devices):
+            creds, client = iotcore_devices("plugin-dev")
+            client.subscribe("dt/plugin-dev/#")
+            client.publish("dt/plugin-dev/x", b"hi")
+            assert client.expect("dt/plugin-dev/x").payload == b"hi"
+            assert iotcore.iot().describe_thing(thingName="plugin-dev")["thingName"] == "plugin-dev"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "emulator.iotcore.pytest_plugin")
+    result.assert_outcomes(passed=1)

@@ -1,0 +1,255 @@
+"""Benchmark of the local IoT Core; prints the figures quoted in docs/iotcore.md.
+
+1. QoS 1 throughput through the local IoT Core (mutual TLS, policy ACL, persistence) beside a
+   plain Mosquitto with the same settings but no TLS and no ACL, measured alternately in the
+   same run; the ratio is what the IoT Core's security costs.
+2. Shadow update round trip: a device publishes ``/update`` and waits for ``/update/accepted``.
+3. TLS connects per second: full MQTT 5 connects (TLS handshake, CONNECT, CONNACK, DISCONNECT).
+
+Publisher and subscriber run in separate processes (as devices would), so the Python clients
+do not share one GIL. Numbers depend on the machine and its load; nothing asserts on them.
+
+    .venv/bin/python bench/iotcore_bench.py            # the full run (about a minute)
+    .venv/bin/python bench/iotcore_bench.py --quick    # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import platform
+import ssl
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from emulator.iotcore.core import LocalIoTCore
+from emulator.iotcore.mosquitto import BrokerConfig, Mosquitto, free_port
+
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["iot:Publish", "iot:Receive"],
+            "Resource": [
+                "arn:aws:iot:*:*:topic/bench/*",
+                "arn:aws:iot:*:*:topic/$aws/things/${iot:Connection.Thing.ThingName}/*",
+            ],
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a benchmark client connects; TLS fields empty for the plain broker."""
+
+    port: int
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+
+    def client(self, client_id: str) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        if self.ca_file:
+            client.tls_set(
+                ca_certs=self.ca_file,
+                certfile=self.cert_file,
+                keyfile=self.key_file,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.max_inflight_messages_set(20)
+        client.max_queued_messages_set(0)
+        return client
+
+
+# --- throughput (child processes) ------------------------------------------------------------
+
+
+def _subscriber(target: Target, count: int, ready: Any, done: Any, last: Any) -> None:
+    received = 0
+
+    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+        nonlocal received
+        received += 1
+        if received == count:
+            last.value = time.perf_counter()
+            done.set()
+
+    client = target.client("bench-sub")
+    client.on_message = on_message
+    client.on_subscribe = lambda *_a: ready.set()
+    client.connect("127.0.0.1", target.port, 60)
+    client.subscribe("bench/#", qos=1)
+    client.loop_start()
+    done.wait(300)
+    client.disconnect()
+    client.loop_stop()
+
+
+def _publisher(target: Target, count: int, go: Any, start: Any, acked: Any) -> None:
+    confirmed = 0
+    finished = threading.Event()
+
+    def on_publish(*_a: Any) -> None:
+        nonlocal confirmed
+        confirmed += 1
+        if confirmed == count:
+            finished.set()
+
+    client = target.client("bench-pub")
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", target.port, 60)
+    client.loop_start()
+    payload = b"x" * 64
+    go.wait(60)
+    start.value = time.perf_counter()
+    for _ in range(count):
+        client.publish("bench/load", payload, qos=1)
+    finished.wait(300)
+    acked.value = confirmed
+    client.disconnect()
+    client.loop_stop()
+
+
+def throughput(pub: Target, sub: Target, count: int) -> float:
+    """QoS 1 messages per second, from the first publish to the last delivery."""
+    ctx = mp.get_context("spawn")
+    ready, done, go = ctx.Event(), ctx.Event(), ctx.Event()
+    last, start, acked = ctx.Value("d", 0.0), ctx.Value("d", 0.0), ctx.Value("i", 0)
+    subscriber = ctx.Process(target=_subscriber, args=(sub, count, ready, done, last))
+    subscriber.start()
+    if not ready.wait(30):
+        subscriber.terminate()
+        raise RuntimeError("the subscriber did not subscribe")
+    publisher = ctx.Process(target=_publisher, args=(pub, count, go, start, acked))
+    publisher.start()
+    time.sleep(0.5)
+    go.set()
+    publisher.join(300)
+    subscriber.join(300)
+    if not done.is_set() or acked.value != count:
+        raise RuntimeError(f"lost messages: acked {acked.value} of {count}")
+    return float(count / (last.value - start.value))
+
+
+# --- shadow round trip and connects -------------------------------------------------------------
+
+
+def shadow_round_trips(core: LocalIoTCore, thing: str, updates: int) -> list[float]:
+    """Milliseconds from publishing ``/update`` to receiving its ``/update/accepted``."""
+    creds = core.provision(thing, policy_name="bench")
+    prefix = f"$aws/things/{thing}/shadow/update"
+    with core.connect(creds) as dev:
+        dev.subscribe([f"{prefix}/accepted", f"{prefix}/rejected"])
+        samples = []
+        for i in range(updates + 50):
+            began = time.perf_counter()
+            kind, _ = dev.request(prefix, {"state": {"reported": {"n": i}}, "clientToken": f"t{i}"})
+            if kind != "accepted":
+                raise RuntimeError(f"update {i} was {kind}")
+            if i >= 50:  # warm-up excluded
+                samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def tls_connects(target: Target, count: int) -> float:
+    began = time.perf_counter()
+    for i in range(count):
+        client = target.client(f"bench-conn-{i}")
+        connected = threading.Event()
+        client.on_connect = lambda *_a, e=connected: e.set()
+        client.connect("127.0.0.1", target.port, 60)
+        while not connected.is_set():
+            client.loop(0.01)
+        client.disconnect()
+        client.loop(0.01)
+    return count / (time.perf_counter() - began)
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--updates", type=int, default=1000)
+    parser.add_argument("--connects", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.messages, args.rounds, args.updates, args.connects = 2000, 1, 100, 30
+
+    with tempfile.TemporaryDirectory(prefix="iotcore-bench-") as tmp:
+        root = Path(tmp)
+        plain_broker = Mosquitto(
+            BrokerConfig(directory=root / "plain", port=free_port(), tls=False)
+        )
+        plain_broker.start()
+        try:
+            with LocalIoTCore(root / "core") as core:
+                pub = core.provision("bench-pub", policy_name="bench", policy_document=POLICY)
+                sub = core.provision("bench-sub", policy_name="bench")
+                port = core.endpoint.mqtt_port
+                tls = Target(port, core.endpoint.ca_file, pub.cert_file, pub.key_file)
+                # the subscriber needs its own identity; both may use bench/#
+                tls_sub = Target(port, core.endpoint.ca_file, sub.cert_file, sub.key_file)
+                plain = Target(plain_broker.config.port)
+
+                plain_rates, tls_rates = [], []
+                for _ in range(args.rounds):
+                    plain_rates.append(throughput(plain, plain, args.messages))
+                    tls_rates.append(throughput(tls, tls_sub, args.messages))
+                round_trips = shadow_round_trips(core, "bench-shadow", args.updates)
+                connects = tls_connects(tls, args.connects)
+        finally:
+            plain_broker.stop()
+
+    plain_rate, tls_rate = statistics.median(plain_rates), statistics.median(tls_rates)
+    result = {
+        "date": dt.date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "messages_per_run": args.messages,
+        "rounds": args.rounds,
+        "qos1_msgs_per_s_local_iotcore_mtls": round(tls_rate),
+        "qos1_msgs_per_s_plain_mosquitto": round(plain_rate),
+        "ratio_iotcore_to_plain": round(tls_rate / plain_rate, 3),
+        "shadow_update_round_trip_ms_p50": round(percentile(round_trips, 50), 2),
+        "shadow_update_round_trip_ms_p99": round(percentile(round_trips, 99), 2),
+        "shadow_updates_measured": len(round_trips),
+        "tls_connects_per_s": round(connects, 1),
+        "all_runs_msgs_per_s": {
+            "local_iotcore_mtls": [round(r) for r in tls_rates],
+            "plain_mosquitto": [round(r) for r in plain_rates],
+        },
+    }
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
