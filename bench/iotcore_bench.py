@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connects", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     if args.quick:
         args.messages, args.rounds, args.updates, args.connects = 2000, 1, 100, 30
 
@@ -229,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "date": dt.date.today().isoformat(),
         "cpus": os.cpu_count(),
+        "load_average_1min_before_and_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "python": platform.python_version(),
         "messages_per_run": args.messages,
         "rounds": args.rounds,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,9 +36,11 @@ _KNOWN = (
 )
 
 
-#: boto3 clients are thread-safe and expensive to build; keep one per endpoint and service.
-_CLIENTS: dict[tuple[Endpoint, str], Any] = {}
+#: boto3 clients are thread-safe and expensive to build; keep the recent ones (bounded, since
+#: every local IoT Core started in a test run has its own ports and so its own endpoint).
+_CLIENTS: OrderedDict[tuple[Endpoint, str], Any] = OrderedDict()
 _CLIENTS_LOCK = threading.Lock()
+_MAX_CLIENTS = 16
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class Endpoint:
         with _CLIENTS_LOCK:
             cached = _CLIENTS.get(key)
             if cached is not None:
+                _CLIENTS.move_to_end(key)
                 return cached
         config = Config(retries={"max_attempts": 2, "mode": "standard"})
         if service == "s3" and self.api_endpoint_url:
@@ -144,7 +148,10 @@ class Endpoint:
             config=config,
         )
         with _CLIENTS_LOCK:
-            return _CLIENTS.setdefault(key, client)
+            client = _CLIENTS.setdefault(key, client)
+            while len(_CLIENTS) > _MAX_CLIENTS:
+                _CLIENTS.popitem(last=False)
+            return client
 
     def iot(self) -> IoTClient:
         client: IoTClient = self.client("iot")

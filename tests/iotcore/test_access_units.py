@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,13 @@ def test_endpoint_round_trip_keeps_unknown_keys_and_resolves_relative_ca(tmp_pat
 )
 def test_s3_urls(url: str, expected: tuple[str, str] | None) -> None:
     assert parse_s3_url(url) == expected
+
+
+def test_sans_io_cores_import_without_moto_or_boto3() -> None:
+    """The device agent's tests use the cores alone; they must not pay for moto."""
+    code = (
+        "import sys, emulator.iotcore, emulator.iotcore.shadow, emulator.iotcore.jobs; "
+        "print(sorted(m for m in ('moto', 'boto3', 'paho') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
