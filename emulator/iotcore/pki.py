@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -20,11 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .names import SERVICE_IDENTITY
+
 PrivateKey = ec.EllipticCurvePrivateKey
 
 #: Like AWS IoT's own device certificates, ours do not expire during a product's life.
 DEVICE_NOT_AFTER = dt.datetime(2049, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 DEFAULT_SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
+#: CNs a device certificate must never get (the services' own identity).
+RESERVED_COMMON_NAMES = frozenset({SERVICE_IDENTITY})
 
 
 def generate_key() -> PrivateKey:
@@ -86,6 +91,8 @@ class LocalCA:
         self.directory = directory
         self._key = key
         self.cert = cert
+        self._lock = threading.Lock()
+        self._common_names: set[str] | None = None
 
     @property
     def ca_file(self) -> Path:
@@ -182,10 +189,32 @@ class LocalCA:
         public = csr.public_key()
         if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise CertificateError("the CSR key must be EC or RSA")
-        cn = common_name_of_name(csr.subject) or default_cn
+        cn = self._unique_cn(common_name_of_name(csr.subject) or default_cn)
         cert = self._sign(public, cn, ExtendedKeyUsageOID.CLIENT_AUTH, DEVICE_NOT_AFTER)
         self._record(cert)
         return cert_pem(cert)
+
+    def _unique_cn(self, wanted: str) -> str:
+        """The broker's identity is the CN, so no two certificates may share one.
+
+        The first certificate for ``dev-1`` is ``CN=dev-1``; a second (a rotation, or a CSR
+        naming someone else's CN) becomes ``dev-1.<random hex>`` — a dot cannot occur in a
+        thing name, so this never collides with a real one.
+        """
+        with self._lock:
+            if self._common_names is None:
+                self._common_names = set()
+                for path in self.issued_dir.glob("*.pem") if self.issued_dir.exists() else []:
+                    try:
+                        issued = x509.load_pem_x509_certificate(path.read_bytes())
+                    except ValueError:
+                        continue
+                    self._common_names.add(common_name(issued) or "")
+            cn = wanted
+            if cn in self._common_names or cn in RESERVED_COMMON_NAMES:
+                cn = f"{wanted[:51]}.{os.urandom(6).hex()}"
+            self._common_names.add(cn)
+            return cn
 
     def issued_by_me(self, cert: x509.Certificate) -> bool:
         if cert.issuer != self.cert.subject:

@@ -8,6 +8,7 @@ follow the registry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -46,6 +47,13 @@ class ThingCredentials:
         return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
 
 
+def common_name_for(thing_name: str) -> str:
+    """The thing name, unless it exceeds the 64 characters X.509 allows in a CN."""
+    if len(thing_name) <= 64:
+        return thing_name
+    return f"{thing_name[:51]}.{hashlib.sha256(thing_name.encode()).hexdigest()[:12]}"
+
+
 class ProvisioningError(RuntimeError):
     pass
 
@@ -72,7 +80,8 @@ class Provisioner:
         iot = self.endpoint.iot()
         key = generate_key()
         created = iot.create_certificate_from_csr(
-            certificateSigningRequest=make_csr(key, thing_name).decode(), setAsActive=True
+            certificateSigningRequest=make_csr(key, common_name_for(thing_name)).decode(),
+            setAsActive=True,
         )
         arn, cert_id = created["certificateArn"], created["certificateId"]
         self._ensure_policy(policy_name, policy_document or default_device_policy())
@@ -80,8 +89,11 @@ class Provisioner:
         self._ensure_thing(thing_name, attributes)
         iot.attach_thing_principal(thingName=thing_name, principal=arn)
 
+        # named like the AWS console's downloads; one pair per certificate (rotations keep both)
         directory = self.out_dir / thing_name
-        cert_file, key_file = directory / "certificate.pem", directory / "private.key"
+        prefix = cert_id[:10]
+        cert_file = directory / f"{prefix}-certificate.pem.crt"
+        key_file = directory / f"{prefix}-private.pem.key"
         write_private(key_file, key_pem(key))
         write_public(cert_file, created["certificatePem"].encode())
         return ThingCredentials(

@@ -9,10 +9,20 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
 
 from emulator.iotcore.client import ConnectionRefused, MqttThing
 from emulator.iotcore.core import LocalIoTCore
-from emulator.iotcore.pki import LocalCA, write_private, write_public
+from emulator.iotcore.names import SERVICE_IDENTITY
+from emulator.iotcore.pki import (
+    LocalCA,
+    common_name,
+    generate_key,
+    key_pem,
+    make_csr,
+    write_private,
+    write_public,
+)
 
 from .conftest import Connect
 
@@ -170,3 +180,53 @@ def test_access_files_follow_the_registry(core: LocalIoTCore) -> None:
     assert "topic readwrite $aws/things/dev-1/#" in acl
     policy = core.iot().get_policy(policyName=creds.policy_name)
     assert "iot:Connect" in json.loads(policy["policyDocument"])["Statement"][0]["Action"]
+
+
+def test_a_rotated_certificate_is_its_own_identity(core: LocalIoTCore) -> None:
+    """Two certificates for one thing: each connects, revoking one leaves the other."""
+    first = core.provision("dev-1")
+    second = core.provision("dev-1")
+    assert first.certificate_id != second.certificate_id
+    principals = core.iot().list_thing_principals(thingName="dev-1")["principals"]
+    assert set(principals) == {first.certificate_arn, second.certificate_arn}
+    core.revoke(second)
+    with pytest.raises(ConnectionRefused):
+        core.client(second, client_id="dev-1-new").connect(timeout=5)
+    with core.connect(first) as client:
+        client.subscribe("dt/dev-1/#")
+        client.publish("dt/dev-1/x", b"1")
+        assert client.expect("dt/dev-1/x").payload == b"1"
+
+
+def test_a_csr_cannot_claim_the_services_identity(core: LocalIoTCore, tmp_path: Path) -> None:
+    core.provision("dev-0")
+    key = generate_key()
+    made = core.iot().create_certificate_from_csr(
+        certificateSigningRequest=make_csr(key, SERVICE_IDENTITY).decode(), setAsActive=True
+    )
+    core.iot().attach_policy(policyName="steelhil-device", target=made["certificateArn"])
+    core.iot().create_thing(thingName="dev-imp")
+    core.iot().attach_thing_principal(thingName="dev-imp", principal=made["certificateArn"])
+    write_public(tmp_path / "s.pem", made["certificatePem"].encode())
+    write_private(tmp_path / "s.key", key_pem(key))
+    cert = x509.load_pem_x509_certificate(made["certificatePem"].encode())
+    assert common_name(cert) != SERVICE_IDENTITY
+    impostor = MqttThing(
+        core.endpoint, cert_file=str(tmp_path / "s.pem"), key_file=str(tmp_path / "s.key")
+    ).connect()
+    try:
+        # it connects as an ordinary device identity: its own topics, nobody else's
+        assert impostor.publish("$aws/things/dev-0/shadow/update", b"{}").value == 135
+        assert impostor.publish("anything/at/all", b"{}").value == 135
+        assert not impostor.publish("dt/dev-imp/x", b"{}").is_failure
+    finally:
+        impostor.close()
+
+
+def test_long_thing_names_get_a_short_unique_common_name(core: LocalIoTCore) -> None:
+    name = "t" * 128
+    creds = core.provision(name)
+    with core.connect(creds, client_id="long") as client:
+        client.subscribe(f"dt/{name}/#")
+        client.publish(f"dt/{name}/x", b"1")
+        assert client.expect(f"dt/{name}/x").payload == b"1"
