@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from emulator.iotcore.core import LocalIoTCore
 from emulator.iotcore.mosquitto import BrokerConfig, Mosquitto, free_port
@@ -61,9 +61,11 @@ class Target:
     ca_file: str = ""
     cert_file: str = ""
     key_file: str = ""
+    protocol: int = 5
 
     def client(self, client_id: str) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        version = MQTTProtocolVersion.MQTTv5 if self.protocol == 5 else MQTTProtocolVersion.MQTTv311
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=version)
         if self.ca_file:
             client.tls_set(
                 ca_certs=self.ca_file,
@@ -195,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--connects", type=int, default=300)
+    parser.add_argument("--protocol", type=int, choices=(4, 5), default=5, help="MQTT 3.1.1 or 5")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
@@ -212,10 +215,11 @@ def main(argv: list[str] | None = None) -> int:
                 pub = core.provision("bench-pub", policy_name="bench", policy_document=POLICY)
                 sub = core.provision("bench-sub", policy_name="bench")
                 port = core.endpoint.mqtt_port
-                tls = Target(port, core.endpoint.ca_file, pub.cert_file, pub.key_file)
+                ca, proto = core.endpoint.ca_file, args.protocol
+                tls = Target(port, ca, pub.cert_file, pub.key_file, proto)
                 # the subscriber needs its own identity; both may use bench/#
-                tls_sub = Target(port, core.endpoint.ca_file, sub.cert_file, sub.key_file)
-                plain = Target(plain_broker.config.port)
+                tls_sub = Target(port, ca, sub.cert_file, sub.key_file, proto)
+                plain = Target(plain_broker.config.port, protocol=proto)
 
                 plain_rates, tls_rates = [], []
                 for _ in range(args.rounds):
@@ -232,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "load_average_1min_before_and_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "python": platform.python_version(),
+        "mqtt_protocol": "5" if args.protocol == 5 else "3.1.1",
         "messages_per_run": args.messages,
         "rounds": args.rounds,
         "qos1_msgs_per_s_local_iotcore_mtls": round(tls_rate),

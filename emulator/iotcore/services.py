@@ -64,10 +64,12 @@ class ServiceHost:
 
     def on_message(self, topic: str, payload: bytes) -> None:
         """A request arrived over MQTT; never raises, whatever the payload."""
+        levels = topic.split("/", 4)
+        service = levels[3] if len(levels) > 4 else None  # $aws/things/<thing>/<service>/...
         try:
-            if "/shadow/" in topic:
+            if service == "shadow":
                 self.run(lambda now: (None, self.shadows.handle(topic, payload, now)))
-            elif "/jobs/" in topic:
+            elif service == "jobs":
                 self.run(lambda now: (None, self.jobs.handle(topic, payload, now)))
         except Exception:  # a bug must cost one answer, not the service
             log.exception("service failed on %s", topic)

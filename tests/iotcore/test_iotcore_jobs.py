@@ -306,6 +306,19 @@ def test_continuous_job_reaches_things_added_to_the_group(
     )
 
 
+def test_a_group_target_includes_its_child_groups(core: LocalIoTCore, device: Connect) -> None:
+    _, dev = device("dev-child")
+    base = jobs_client(dev, "dev-child")
+    iot = core.iot()
+    iot.create_thing_group(thingGroupName="fleet")
+    iot.create_thing_group(thingGroupName="canary", parentGroupName="fleet")
+    iot.add_thing_to_thing_group(thingGroupName="canary", thingName="dev-child")
+    create_job(core, "nested", [arn(core, "thinggroup", "fleet")])
+    assert dev.expect(f"{base}/notify-next").json()["execution"]["jobId"] == "nested"
+    groups = iot.list_jobs(thingGroupName="fleet")["jobs"]
+    assert [j["jobId"] for j in groups] == ["nested"]
+
+
 def test_jobs_survive_a_restart_of_the_whole_core(tmp_path: Path) -> None:
     directory = tmp_path / "iotcore"
     with LocalIoTCore(directory) as core:

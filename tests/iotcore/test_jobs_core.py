@@ -380,3 +380,15 @@ def test_own_output_topics_are_ignored() -> None:
     assert req(svc, "a", "notify", {}) == []
     assert req(svc, "a", "get/accepted", {}) == []
     assert svc.handle("$aws/things/a/shadow/get", b"", T0) == []
+
+
+def test_update_job_changes_the_rollout_of_a_running_job() -> None:
+    svc = JobsService()
+    body = {"document": DOC, "jobExecutionsRolloutConfig": {"maximumPerMinute": 1}}
+    svc.create_job("j1", body, things("a", "b", "c"), T0)
+    assert counts(svc, "j1")["numberOfQueuedThings"] == 1
+    svc.update_job("j1", {"jobExecutionsRolloutConfig": {"maximumPerMinute": 5}}, T0 + 1)
+    svc.tick(T0 + 60)
+    assert counts(svc, "j1")["numberOfQueuedThings"] == 3
+    described = svc.describe_job("j1")["job"]
+    assert described["jobExecutionsRolloutConfig"] == {"maximumPerMinute": 5}

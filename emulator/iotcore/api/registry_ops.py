@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..errors import invalid_request
 from ..messages import Publish
-from ..pki import CertificateError, LocalCA, generate_key, key_pem
+from ..pki import CertificateError, LocalCA, generate_key
 from ..registry import Registry
 from ..services import ServiceHost
 from .http import ApiCall, Router, json_response, paginate
@@ -45,8 +45,7 @@ def register(
         public = key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        out["keyPair"] = {"PublicKey": public.decode(), "PrivateKey": key_pem(key).decode()}
-        assert private == key_pem(key)
+        out["keyPair"] = {"PublicKey": public.decode(), "PrivateKey": private.decode()}
         return json_response(out)
 
     def certificate_from_csr(call: ApiCall) -> Response:
