@@ -90,9 +90,12 @@ class LocalIoTCore:
         self._presigner: Any = None
         self.registry = Registry(region)
         self.store = StateStore(self.directory / "state")
-        self.services = ServiceHost(
+        self.services = self._new_services()
+
+    def _new_services(self) -> ServiceHost:
+        return ServiceHost(
             ShadowService(),
-            JobsService(region, self.registry.account_id, presign=self._presign),
+            JobsService(self.region, self.registry.account_id, presign=self._presign),
             self.store,
             self.clock,
         )
@@ -139,6 +142,7 @@ class LocalIoTCore:
         if saved:
             self.registry.restore(saved)
         self.registry.register_ca(self.ca.pem.decode())
+        self.services = self._new_services()  # a second start() reads the state afresh
         self.services.load()
 
         router = Router()
@@ -199,6 +203,9 @@ class LocalIoTCore:
             aws_secret_access_key=LOCAL_SECRET_KEY,
         )
         self._endpoint.save(self.directory / "endpoint.json")
+        # a later stop() + start() of this object keeps the ports, so devices can reconnect
+        self._mqtt_port = self._broker.config.port
+        self._api_port = self._api.port
 
     def _start_broker(self, config: BrokerConfig) -> Mosquitto:
         """Start Mosquitto; with an ephemeral port, retry if another process took it first."""

@@ -143,3 +143,17 @@ def test_a_crashed_broker_is_restarted_by_the_supervisor(core: LocalIoTCore) -> 
         dev.subscribe("$aws/things/dev-1/shadow/get/+")
         kind, body = dev.request("$aws/things/dev-1/shadow/get", {"clientToken": "g"})
         assert (kind, body["code"]) == ("rejected", 404)
+
+
+def test_the_same_core_object_restarts_on_the_same_ports(core: LocalIoTCore) -> None:
+    """A whole-IoT-Core outage: stop() and start() again; devices reconnect as they were."""
+    creds = core.provision("dev-1")
+    before = core.endpoint
+    core.iot_data().update_thing_shadow(thingName="dev-1", payload=b'{"state":{"desired":{"a":1}}}')
+    core.stop()
+    assert not core.running
+    assert core.start() == before
+    with core.connect(creds) as dev:
+        dev.subscribe("$aws/things/dev-1/shadow/get/+")
+        kind, body = dev.request("$aws/things/dev-1/shadow/get", {"clientToken": "g"})
+        assert (kind, body["state"]["desired"], body["version"]) == ("accepted", {"a": 1}, 1)
