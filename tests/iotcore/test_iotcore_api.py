@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from emulator.iotcore.client import ConnectionRefused
 from emulator.iotcore.core import LocalIoTCore
 
 from .conftest import Connect
@@ -103,3 +105,32 @@ def test_the_pytest_plugin_gives_a_core_and_devices(pytester: pytest.Pytester) -
     )
     result = pytester.runpytest_subprocess("-p", "emulator.iotcore.pytest_plugin")
     result.assert_outcomes(passed=1)
+
+
+def test_the_registry_survives_a_restart(tmp_path: Path) -> None:
+    directory = tmp_path / "iotcore"
+    with LocalIoTCore(directory) as core:
+        iot = core.iot()
+        iot.create_thing_type(thingTypeName="esp32c3")
+        active = core.provision("dev-1", attributes={"rig": "bench-3"})
+        parked = core.provision("dev-2")
+        core.deactivate(parked)
+        iot.create_thing(thingName="dev-3", thingTypeName="esp32c3")
+        iot.create_thing_group(thingGroupName="fleet")
+        iot.create_thing_group(thingGroupName="canary", parentGroupName="fleet")
+        iot.add_thing_to_thing_group(thingGroupName="canary", thingName="dev-1")
+    with LocalIoTCore(directory) as core:
+        iot = core.iot()
+        assert iot.describe_thing(thingName="dev-1")["attributes"] == {"rig": "bench-3"}
+        assert iot.describe_thing(thingName="dev-3")["thingTypeName"] == "esp32c3"
+        members = iot.list_things_in_thing_group(thingGroupName="canary")["things"]
+        assert members == ["dev-1"]
+        parent = iot.describe_thing_group(thingGroupName="canary")["thingGroupMetadata"]
+        assert parent["parentGroupName"] == "fleet"
+        described = iot.describe_certificate(certificateId=parked.certificate_id)
+        assert described["certificateDescription"]["status"] == "INACTIVE"
+        with pytest.raises(ConnectionRefused):
+            core.client(parked).connect(timeout=5)
+        with core.connect(active) as dev:
+            assert dev.connected
+        assert iot.list_principal_things(principal=active.certificate_arn)["things"] == ["dev-1"]

@@ -17,7 +17,7 @@ from emulator.iotcore.client import MqttThing
 from emulator.iotcore.endpoint import Endpoint
 from emulator.iotcore.provision import ThingCredentials
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 IOTCORE = [sys.executable, "-m", "emulator.iotcore.cli"]
 STEELHIL = [sys.executable, "-m", "harness.cli", "iotcore"]
