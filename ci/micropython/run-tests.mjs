@@ -1,7 +1,7 @@
 // Run the firmware's portable tests under real MicroPython (the v1.27 WebAssembly build).
 //
 // usage: node ci/micropython/run-tests.mjs REPO_ROOT [MODULE ...]
-// Copies firmware/, examples/ and tests/firmware/ into MicroPython's in-memory filesystem,
+// Copies firmware/, scenarios/programs/ and tests/firmware/ into MicroPython's in-memory filesystem,
 // then imports every tests/firmware/test_*.py module (or the ones named) and calls each
 // test_* function.  Exit status: 0 all passed, 1 a test failed, 2 the runner itself failed.
 // Wrap it in `timeout`: Python code that never returns blocks Node's event loop.
@@ -32,7 +32,7 @@ function copyTree(src, dst) {
 }
 
 copyTree(path.join(root, "firmware"), "/app/firmware");
-copyTree(path.join(root, "examples"), "/app/examples");
+copyTree(path.join(root, "scenarios", "programs"), "/app/scenarios/programs");
 copyTree(path.join(root, "tests", "firmware"), "/app/tests/firmware");
 mp.FS.writeFile("/app/tests/__init__.py", "");
 

@@ -793,11 +793,9 @@ def _bindings(ex, spec, pos, what):
     out = []
     for b, bpos in ex.elements(spec, pos, what):
         parts = ex.elements(b, bpos, what) if _is_pair(b) else None
-        if not parts or not is_identifier(parts[0][0]) or len(parts) > 2:
+        if not parts or not is_identifier(parts[0][0]) or len(parts) != 2:
             raise ex.syntax_error("%s: each binding must be (name value)" % what, bpos)
-        init = parts[1][0] if len(parts) == 2 else _Prebuilt(ast.Const(VOID))
-        ipos = parts[1][1] if len(parts) == 2 else bpos
-        out.append((parts[0][0], init, ipos))
+        out.append((parts[0][0], parts[1][0], parts[1][1]))
     return out
 
 

@@ -39,17 +39,18 @@ class Meter:
         self.next_check = limit if limit is not None else 1 << 62
 
     def charge(self, units):
-        """Record an allocation of ``units``; may raise OutOfMemory."""
+        """Record an allocation of ``units`` about to happen; may raise OutOfMemory."""
         self.used += units
         if self.used > self.next_check:
-            self.check()
+            self.check(units)
 
-    def check(self):
+    def check(self, pending=0):
+        """Measure what is live (plus ``pending``, not allocated yet) against the limit."""
         limit = self.limit
         if limit is None:
             self.next_check = 1 << 62
             return
-        live = self.measure() if self.measure is not None else self.used
+        live = (self.measure() if self.measure is not None else self.used) + pending
         if live > self.peak:
             self.peak = live
         if live > limit:

@@ -40,6 +40,7 @@ CHAR_NAMES = {
 _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\x00": "\\0"}
 
 _EXIT = object()  # marks the end of a container on the work stack
+MAX_DEPTH = 100000  # containers nested deeper than this print as ...
 
 
 def _quote_string(s):
@@ -118,14 +119,15 @@ def _to_string(value, write, limit):
     out = []
     size = 0
     stack = [value]
-    path = []  # ids of the containers being printed, for cycle detection
+    path = {}  # ids of the containers being printed, for cycle detection
+    exits = []  # the same ids in order, to leave them again
     while stack:
         if limit is not None and size > limit:
             out.append("...")
             break
         v = stack.pop()
         if v is _EXIT:
-            path.pop()
+            del path[exits.pop()]
             continue
         if type(v) is tuple:  # literal text queued by a container
             out.append(v[0])
@@ -137,7 +139,7 @@ def _to_string(value, write, limit):
             size += len(s)
             continue
         ident = id(v)
-        if ident in path or len(path) > 10000:
+        if ident in path or len(exits) > MAX_DEPTH:
             out.append("...")
             size += 3
             continue
@@ -172,7 +174,8 @@ def _to_string(value, write, limit):
                 opener, closer = "#<" + v.type.name, ">"
         out.append(opener)
         size += len(opener)
-        path.append(ident)
+        path[ident] = True
+        exits.append(ident)
         stack.append(_EXIT)
         stack.append((closer,))
         n = len(items)

@@ -233,6 +233,8 @@ class Reader:
         num = parse_number(tok)
         if num is not None:
             return num
+        if tok.startswith("#:") and len(tok) > 2:
+            return intern(tok)  # a keyword such as #:mutable, read as a symbol (as Steel does)
         if tok[0] == "#":
             raise self.error("unknown syntax %s" % tok, line, col)
         return intern(tok)

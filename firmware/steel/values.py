@@ -335,9 +335,11 @@ class Struct:
 class LambdaCode:
     """What the compiler knows about one ``lambda``: shared by every closure made from it.
 
-    ``argc`` counts the frame's slot 0 (the parent environment) plus required
-    parameters; ``pad`` is the list appended to a new frame for the lambda's local
-    variables and temporaries (None when there are none).
+    ``argc`` is the length of a call's frame when it needs no adjusting: slot 0 (the
+    parent environment) plus the required parameters, or -1 for a procedure with a rest
+    parameter, whose frames are always built by the VM's slow path.  ``pad`` is the list
+    appended to a new frame for the lambda's local variables and temporaries (None when
+    there are none).
     """
 
     __slots__ = ("entry", "argc", "nreq", "rest", "pad", "nslots", "name", "pos", "source")
@@ -345,7 +347,7 @@ class LambdaCode:
     def __init__(self, name, nreq, rest, pos, source):
         self.entry = None
         self.nreq = nreq
-        self.argc = nreq + 1
+        self.argc = -1 if rest else nreq + 1
         self.rest = rest
         self.pad = None
         self.nslots = 0

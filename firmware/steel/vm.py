@@ -21,7 +21,7 @@ from .errors import (
     SteelError,
     describe_arity,
 )
-from .memory import FRAME, SLOT
+from .memory import FRAME, PAIR, SLOT
 from .printer import write_string
 from .values import NIL, UNDEFINED, VOID, Closure, Continuation, Control, Pair, Primitive
 
@@ -153,6 +153,7 @@ class Task:
                                 else:
                                     args = self._spread(f, args, pos)
                                 F = args
+                                self.F = F  # memory measurement must see the live frame
                                 r = c.entry(F, None)
                                 continue
                             r = self._call_other(f, args, pos)
@@ -166,6 +167,7 @@ class Task:
                             self._finish()
                             return DONE
                         k, F = stack.pop()
+                        self.F = F
                         r = k(F, r)
                 except SteelError as e:
                     r = self._unwind(e)
@@ -185,12 +187,13 @@ class Task:
         c = f.code
         n = len(args) - 1
         if c.rest and n >= c.nreq:
-            extra = args[c.argc :]
-            self.interp.meter.charge(len(extra) * 16)
+            fixed = c.nreq + 1
+            extra = args[fixed:]
+            self.interp.meter.charge(len(extra) * PAIR)
             rest = NIL
             for i in range(len(extra) - 1, -1, -1):
                 rest = Pair(extra[i], rest)
-            frame = args[: c.argc]
+            frame = args[:fixed]
             frame[0] = f.env
             frame.append(rest)
             if c.pad is not None:

@@ -1,0 +1,10 @@
+;; Simple LED blink program (from the seed README, verbatim)
+(define (blink-program)
+  (log "info" "Starting blink program")
+  (led-on)
+  (sleep 1)
+  (led-off)
+  (sleep 1)
+  (log "info" "Blink complete"))
+
+(blink-program)
