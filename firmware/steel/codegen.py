@@ -22,8 +22,7 @@ of such direct calls is bounded (``MAX_DIRECT``): past it the segment asks the V
 which keeps Python's stack shallow under MicroPython whatever the program's length.
 """
 
-from . import ast
-from . import fastpaths
+from . import ast, fastpaths
 from .errors import (
     FREE_IDENTIFIER,
     GENERIC,
@@ -473,9 +472,7 @@ class Codegen:
             if n.depth == 0:
                 return self.cps(n.value, (n.binding.index, after[0], after[1]))
             tmp = self.temp()
-            store = self.deliver(
-                self.expr(ast.LSet(n.binding, n.depth, ast.LRef(tmp, 0, None))), k
-            )
+            store = self.deliver(self.expr(ast.LSet(n.binding, n.depth, ast.LRef(tmp, 0, None))), k)
             return self.cps(n.value, (tmp.index, store[0], store[1]))
         if t is ast.GSet:
             tmp = self.temp()

@@ -9,9 +9,10 @@ program stuck in a ``for-each`` can still be preempted.  When the procedure argu
 primitive the work is done directly in Python.
 """
 
+from . import vm
 from .codegen import host_error
 from .errors import ARITY_MISMATCH, GENERIC, TYPE_MISMATCH, SteelError, type_error
-from .memory import PAIR, OBJECT, SLOT
+from .memory import OBJECT, PAIR, SLOT
 from .printer import display_string, write_string
 from .values import (
     NIL,
@@ -23,7 +24,6 @@ from .values import (
     Symbol,
     is_procedure,
 )
-from . import vm
 
 
 def _list_items(who, lst, position):
@@ -418,7 +418,7 @@ def _hash_for_each(task, args, pos):
 
 
 def _error(task, args, pos):
-    """``(error message irritant ...)`` raises a Generic error (Racket's ``(error 'who msg)`` too)."""
+    """``(error message irritant ...)`` raises a Generic error; ``(error 'who msg)`` too."""
     head = args[0]
     rest = list(args[1:])
     if type(head) is Symbol and rest and type(rest[0]) is str:
@@ -527,12 +527,24 @@ def install(lib):
     c("foldl", _foldl, 3, -1, "(foldl f init lst ...) — (f x acc) folded from the left")
     c("foldr", _foldr, 3, -1, "(foldr f init lst ...) — (f x acc) folded from the right")
     c("reduce", _reduce, 3, 3, "(reduce f ridentity lst) — fold with the first element as init")
-    c("andmap", _andmap, 2, -1, "(andmap pred lst ...) — #f at the first false result, else the last")
+    c(
+        "andmap",
+        _andmap,
+        2,
+        -1,
+        "(andmap pred lst ...) — #f at the first false result, else the last",
+    )
     c("ormap", _ormap, 2, -1, "(ormap pred lst ...) — the first true result, else #f")
     c("apply", _apply, 2, -1, "(apply f arg ... lst) — calls f with the args and lst's elements")
     c("sort", _sort, 1, 2, "(sort seq [less?]) — a sorted copy of a list or vector (stable)")
     c("vector-map", _vector_map, 2, -1, "(vector-map f vec ...) — a vector of (f x ...)")
-    c("vector-for-each", _vector_for_each, 2, -1, "(vector-for-each f vec ...) — calls f on each element")
+    c(
+        "vector-for-each",
+        _vector_for_each,
+        2,
+        -1,
+        "(vector-for-each f vec ...) — calls f on each element",
+    )
     c("hash-for-each", _hash_for_each, 2, 2, "(hash-for-each h f) — calls (f key value) per entry")
     c("call/cc", _call_cc, 1, 1, "(call/cc f) — calls f with an escape-only continuation")
     lib.alias("call-with-current-continuation", "call/cc")
@@ -545,7 +557,19 @@ def install(lib):
     d = lib.define
     d("error-object?", _error_object_p, 1, 1, "(error-object? x) — #t for an error object")
     d("error-object-message", _error_object_message, 1, 1, "(error-object-message e) — its message")
-    d("error-object-irritants", _error_object_irritants, 1, 1, "(error-object-irritants e) — its irritants")
-    d("error-object-kind", _error_object_kind, 1, 1, "(error-object-kind e) — Steel's error kind, a string")
+    d(
+        "error-object-irritants",
+        _error_object_irritants,
+        1,
+        1,
+        "(error-object-irritants e) — its irritants",
+    )
+    d(
+        "error-object-kind",
+        _error_object_kind,
+        1,
+        1,
+        "(error-object-kind e) — Steel's error kind, a string",
+    )
     if "list*" not in lib.table:
         d("list*", _list_star, 1, -1, "(list* a ... tail) — a list of the arguments ending in tail")

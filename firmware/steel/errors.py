@@ -80,7 +80,6 @@ class SteelError(Exception):
                 {"procedure": name, "line": p[0] if p else None, "column": p[1] if p else None}
                 for name, p in self.trace
             ],
-
         }
 
 
@@ -96,9 +95,7 @@ def type_error(who, expected, got, position=None):
 
 
 def arity_error(who, expected, got):
-    return SteelError(
-        ARITY_MISMATCH, "%s: expected %s, got %d" % (who, expected, got)
-    )
+    return SteelError(ARITY_MISMATCH, "%s: expected %s, got %d" % (who, expected, got))
 
 
 def describe_arity(min_args, max_args):

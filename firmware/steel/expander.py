@@ -459,7 +459,9 @@ class Expander:
     def define_syntax(self, form, scope, pos, toplevel):
         parts = self.elements(form.cdr, pos, "define-syntax")
         if len(parts) != 2 or not is_identifier(parts[0][0]):
-            raise self.syntax_error("define-syntax: expected (define-syntax name (syntax-rules ...))", pos)
+            raise self.syntax_error(
+                "define-syntax: expected (define-syntax name (syntax-rules ...))", pos
+            )
         name = parts[0][0]
         macro = parse_syntax_rules(name, parts[1][0], None if toplevel else scope, pos, self.source)
         if toplevel:
@@ -810,7 +812,9 @@ def _let(ex, x, scope, pos):
         if name in seen:
             raise ex.syntax_error("let: duplicate binding %s" % base_symbol(name).name, bpos)
         seen[name] = True
-    inits = [ex.expand_named(init, scope, ipos, base_symbol(name).name) for name, init, ipos in binds]
+    inits = [
+        ex.expand_named(init, scope, ipos, base_symbol(name).name) for name, init, ipos in binds
+    ]
     inner = Scope(scope, scope.frame)
     items = []
     for (name, _, _), node in zip(binds, inits):
@@ -857,7 +861,7 @@ def _letrec(ex, x, scope, pos):
     inner = Scope(scope, scope.frame)
     bs = [ex.bind(inner, name, letrec=True) for name, _, _ in binds]
     items = []
-    for b, (name, init, ipos) in zip(bs, binds):
+    for b, (_, init, ipos) in zip(bs, binds):
         items.append(ast.LSet(b, 0, ex.expand_named(init, inner, ipos, b.name), init=True))
     items.append(ex.expand_body(ex.elements(x.cdr.cdr, pos, "letrec"), inner, pos))
     return ast.Seq(items)
@@ -867,7 +871,9 @@ def _do(ex, x, scope, pos):
     """``(do ((var init step) ...) (test result ...) body ...)`` as a loop procedure."""
     parts = ex.elements(x.cdr, pos, "do")
     if len(parts) < 2:
-        raise ex.syntax_error("do: expected (do ((var init step) ...) (test result ...) body ...)", pos)
+        raise ex.syntax_error(
+            "do: expected (do ((var init step) ...) (test result ...) body ...)", pos
+        )
     specs = []
     for spec, spos in ex.elements(parts[0][0], parts[0][1], "do"):
         sp = ex.elements(spec, spos, "do") if _is_pair(spec) else None
@@ -898,7 +904,9 @@ def _do(ex, x, scope, pos):
     done = results[0] if len(results) == 1 else ast.Seq(results)
     again = ast.Seq(body + [recur]) if body else recur
     lam = ast.Lambda(code, frame, ast.If(test, done, again))
-    return ast.Seq([ast.LSet(loop, 0, lam, init=True), ast.Call(ast.LRef(loop, 0, pos), inits, pos)])
+    return ast.Seq(
+        [ast.LSet(loop, 0, lam, init=True), ast.Call(ast.LRef(loop, 0, pos), inits, pos)]
+    )
 
 
 def _cond(ex, x, scope, pos):
@@ -910,7 +918,11 @@ def _cond(ex, x, scope, pos):
         if not parts:
             raise ex.syntax_error("cond: each clause must be (test expr ...)", cpos)
         head = parts[0][0]
-        if is_identifier(head) and base_symbol(head).name == "else" and type(ex.lookup(scope, head)) is not ast.Binding:
+        if (
+            is_identifier(head)
+            and base_symbol(head).name == "else"
+            and type(ex.lookup(scope, head)) is not ast.Binding
+        ):
             if i != len(clauses) - 1:
                 raise ex.syntax_error("cond: else must be the last clause", cpos)
             node = _body_of(ex, parts[1:], scope, cpos, "cond")
@@ -924,7 +936,9 @@ def _cond(ex, x, scope, pos):
             tmp = ast.Binding("cond-value", scope.frame, scope.frame.alloc())
             receiver = ex.expand(parts[2][0], scope, parts[2][1])
             call = ast.Call(receiver, [ast.LRef(tmp, 0, cpos)], cpos)
-            node = ast.Seq([ast.LSet(tmp, 0, test, init=True), ast.If(ast.LRef(tmp, 0, cpos), call, node)])
+            node = ast.Seq(
+                [ast.LSet(tmp, 0, test, init=True), ast.If(ast.LRef(tmp, 0, cpos), call, node)]
+            )
         else:
             node = ast.If(test, _body_of(ex, parts[1:], scope, cpos, "cond"), node)
     return node
@@ -965,7 +979,11 @@ def _case(ex, x, scope, pos):
             node = result
             continue
         data = ex.elements(head, cpos, "case")
-        test = ast.Call(ast.Const(_case_test([strip_syntax(d) for d, _ in data])), [ast.LRef(tmp, 0, cpos)], cpos)
+        test = ast.Call(
+            ast.Const(_case_test([strip_syntax(d) for d, _ in data])),
+            [ast.LRef(tmp, 0, cpos)],
+            cpos,
+        )
         node = ast.If(test, result, node)
     return ast.Seq([ast.LSet(tmp, 0, key, init=True), node])
 
@@ -1006,7 +1024,9 @@ def _with_handler(ex, x, scope, pos):
         raise ex.syntax_error("with-handler: expected (with-handler handler expr ...)", pos)
     handler = ex.expand(parts[0][0], scope, parts[0][1])
     body_forms = _rebuild_list([d for d, _ in parts[1:]])
-    thunk = _lambda(ex, SrcPair(S("lambda"), SrcPair(NIL, body_forms, pos), pos), scope, pos, "with-handler")
+    thunk = _lambda(
+        ex, SrcPair(S("lambda"), SrcPair(NIL, body_forms, pos), pos), scope, pos, "with-handler"
+    )
     return ast.Call(ast.Const(ex.interp.builtin("%with-handler")), [handler, thunk], pos)
 
 

@@ -112,11 +112,15 @@ class Interpreter:
 
     def define_primitive(self, name, fn, min_args, max_args=None, doc=""):
         """A host procedure ``fn(*args) -> value``; calls to it are compiled inline."""
-        self.define(name, Primitive(name, fn, min_args, min_args if max_args is None else max_args, doc))
+        self.define(
+            name, Primitive(name, fn, min_args, min_args if max_args is None else max_args, doc)
+        )
 
     def define_control(self, name, fn, min_args, max_args=None, doc=""):
         """A host procedure ``fn(task, args, pos)`` that may suspend the task."""
-        self.define(name, Control(name, fn, min_args, min_args if max_args is None else max_args, doc))
+        self.define(
+            name, Control(name, fn, min_args, min_args if max_args is None else max_args, doc)
+        )
 
     # --- compiling ---------------------------------------------------------------------
 
@@ -176,7 +180,9 @@ class Interpreter:
                     )
             elif status == WAITING:
                 task.kill("waiting for the host, which eval cannot provide")
-                raise SteelError("Generic", "program waits for %s outside a host" % task.wait_reason)
+                raise SteelError(
+                    "Generic", "program waits for %s outside a host" % task.wait_reason
+                )
 
     def _sleep(self, seconds):
         if self.sleep is not None:

@@ -8,6 +8,7 @@ themselves; a container met again on the current path prints as ``...``.
 from .values import (
     EOF,
     NIL,
+    UNDEFINED,
     VOID,
     Char,
     Closure,
@@ -22,7 +23,6 @@ from .values import (
     SrcPair,
     Struct,
     Symbol,
-    UNDEFINED,
 )
 
 CHAR_NAMES = {

@@ -288,7 +288,9 @@ def _instantiate(macro, tmpl, binds, renames, mark, pos):
 def _expand_ellipsis(macro, sub, binds, renames, mark, pos, depth):
     vars_here = [v for v in _pattern_vars(macro, sub) if v in binds and type(binds[v]) is _Seq]
     if not vars_here:
-        raise SteelError(BAD_SYNTAX, "syntax-rules: ... follows a template without pattern variables")
+        raise SteelError(
+            BAD_SYNTAX, "syntax-rules: ... follows a template without pattern variables"
+        )
     length = None
     for v in vars_here:
         n = len(binds[v].items)

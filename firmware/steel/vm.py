@@ -215,7 +215,8 @@ class Task:
             n = len(args) - 1
             if n < f.min or (f.max >= 0 and n > f.max):
                 raise SteelError(
-                    ARITY_MISMATCH, "%s: expected %s, got %d" % (f.name, describe_arity(f.min, f.max), n)
+                    ARITY_MISMATCH,
+                    "%s: expected %s, got %d" % (f.name, describe_arity(f.min, f.max), n),
                 ).locate(pos)
             if t is Primitive:
                 try:
@@ -289,6 +290,6 @@ class Task:
     def roots(self):
         """Values the task keeps alive, for memory measurement."""
         out = [self.r, self.F]
-        for k, F in self.stack:
-            out.append(F)
+        for entry in self.stack:
+            out.append(entry[1])
         return out

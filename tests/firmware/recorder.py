@@ -84,5 +84,3 @@ class Recorder:
 
     def kinds(self):
         return [e[0] for e in self.events]
-
-

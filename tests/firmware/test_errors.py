@@ -1,7 +1,6 @@
 """Errors: Steel's kinds, line and column, source name, trace; found before running."""
 
 from firmware.steel import Interpreter, SteelError
-
 from tests.firmware.support import raises
 
 
@@ -100,7 +99,7 @@ def test_bad_syntax_errors_name_the_form_and_position():
         ("(lambda (x x) x)", "duplicate"),
         ("(struct s (1))", "struct"),
         ("(unquote x)", "unquote"),
-        ("(require \"x\")", "require"),
+        ('(require "x")', "require"),
     ]:
         e = err(src)
         assert e.kind == "BadSyntax", src

@@ -2,7 +2,6 @@
 
 from firmware.steel import DONE, PAUSED, SLEEPING, WAITING, Interpreter, SteelError, write_string
 from firmware.steel.vm import SUSPEND
-
 from tests.firmware.support import raises
 
 
@@ -31,7 +30,10 @@ def test_mutual_tail_recursion_and_tail_calls_through_apply_and_cond():
 
 def test_a_hundred_thousand_deep_non_tail_recursion():
     interp = Interpreter()
-    assert interp.eval("(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1))))) (depth 100000)") == 100000
+    assert (
+        interp.eval("(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1))))) (depth 100000)")
+        == 100000
+    )
     src = "(define (build n) (if (= n 0) '() (cons n (build (- n 1))))) (length (build 100000))"
     assert interp.eval(src) == 100000
 
@@ -48,7 +50,9 @@ def test_deep_recursion_through_map_and_with_handler():
 
 def test_printing_and_comparing_deep_structures_does_not_recurse():
     interp = Interpreter()
-    v = interp.eval("(define (nest n acc) (if (= n 0) acc (nest (- n 1) (list acc)))) (nest 20000 'x)")
+    v = interp.eval(
+        "(define (nest n acc) (if (= n 0) acc (nest (- n 1) (list acc)))) (nest 20000 'x)"
+    )
     text = write_string(v)
     assert text.startswith("((((") and text.count("(") == 20000
     assert interp.eval("(equal? (nest 20000 'x) (nest 20000 'x))") is True
@@ -56,7 +60,9 @@ def test_printing_and_comparing_deep_structures_does_not_recurse():
 
 def test_run_with_a_step_budget_pauses_and_resumes():
     interp = Interpreter()
-    task = interp.spawn(interp.compile("(define (loop i) (if (< i 1000) (loop (+ i 1)) i)) (loop 0)"))
+    task = interp.spawn(
+        interp.compile("(define (loop i) (if (< i 1000) (loop (+ i 1)) i)) (loop 0)")
+    )
     assert task.run(100) == PAUSED
     assert task.steps == 100
     runs = 1
@@ -85,7 +91,9 @@ def test_eval_with_a_step_limit_raises_an_uncatchable_error():
 
 def test_sleep_suspends_and_tells_the_host_how_long():
     interp = Interpreter(output=lambda s: None)
-    task = interp.spawn(interp.compile("(define x 0) (set! x 1) (sleep 2.5) (set! x 2) (sleep 1) x"))
+    task = interp.spawn(
+        interp.compile("(define x 0) (set! x 1) (sleep 2.5) (set! x 2) (sleep 1) x")
+    )
     assert task.run() == SLEEPING
     assert task.wake_after == 2.5
     assert interp.eval("x") == 1
@@ -130,7 +138,9 @@ def test_host_primitives_and_calls_from_the_host():
 
 def test_tasks_interleave_in_one_interpreter():
     interp = Interpreter()
-    interp.eval("(define log '()) (define (count name n) (when (> n 0) (set! log (cons name log)) (count name (- n 1))))")
+    interp.eval(
+        "(define log '()) (define (count name n) (when (> n 0) (set! log (cons name log)) (count name (- n 1))))"
+    )
     a = interp.spawn(interp.lookup("count"), ["a", 3])
     b = interp.spawn(interp.lookup("count"), ["b", 3])
     while a.alive or b.alive:

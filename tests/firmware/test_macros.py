@@ -1,7 +1,6 @@
 """define-syntax / syntax-rules: ellipsis, literals, nested patterns, hygiene."""
 
 from firmware.steel import Interpreter, SteelError, write_string
-
 from tests.firmware.support import raises
 
 

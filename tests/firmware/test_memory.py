@@ -1,7 +1,6 @@
 """Memory accounting: a program that allocates too much is stopped, the host is not."""
 
 from firmware.steel import Interpreter, SteelError
-
 from tests.firmware.support import raises
 
 LIMIT = 2 * 1024 * 1024
@@ -47,7 +46,7 @@ def test_garbage_does_not_count_against_the_cap():
     interp = capped()
     src = "(let loop ((i 0)) (if (< i 200000) (begin (list i i i i) (loop (+ i 1))) 'ok))"
     assert interp.eval(src) is not None
-    src = '(let loop ((i 0)) (if (< i 3000) (begin (make-string 10000 #\\x) (loop (+ i 1))) i))'
+    src = "(let loop ((i 0)) (if (< i 3000) (begin (make-string 10000 #\\x) (loop (+ i 1))) i))"
     assert interp.eval(src) == 3000
 
 
@@ -58,7 +57,10 @@ def test_programs_cannot_catch_out_of_memory():
 
 def test_closures_and_vectors_kept_in_globals_count():
     interp = capped()
-    oom(interp, "(define keep '()) (let loop ((i 0)) (set! keep (cons (make-vector 100 i) keep)) (loop (+ i 1)))")
+    oom(
+        interp,
+        "(define keep '()) (let loop ((i 0)) (set! keep (cons (make-vector 100 i) keep)) (loop (+ i 1)))",
+    )
 
 
 def test_measure_reports_live_data():

@@ -3,7 +3,6 @@
 from firmware.steel import SteelError, write_string
 from firmware.steel.reader import read
 from firmware.steel.values import Char, SrcPair, Symbol
-
 from tests.firmware.support import raises
 
 
@@ -81,7 +80,7 @@ def test_lists_brackets_dotted_pairs_and_vectors():
     assert w("(a . b)") == "(a . b)"
     assert w("(a b . c)") == "(a b . c)"
     assert w("(a . (b . (c . ())))") == "(a b c)"
-    assert w("#(1 #(2) \"s\")") == '#(1 #(2) "s")'
+    assert w('#(1 #(2) "s")') == '#(1 #(2) "s")'
     assert w("()") == "()"
 
 

@@ -3,7 +3,6 @@
 import json
 
 from firmware.steel import Interpreter
-
 from tests.firmware.recorder import Recorder
 from tests.firmware.support import read_text
 
@@ -76,7 +75,9 @@ def test_batch_publishes_ten_readings_at_a_time():
 def test_check_warns_about_the_seeds_quoted_variable():
     interp = Interpreter(output=lambda s: None)
     Recorder(interp)
-    warnings, error = interp.check(read_text("scenarios", "programs", "seed", "sensor-monitor.scm"), "m.scm")
+    warnings, error = interp.check(
+        read_text("scenarios", "programs", "seed", "sensor-monitor.scm"), "m.scm"
+    )
     assert error is None
     assert len(warnings) == 1
     line, column, message = warnings[0]
