@@ -230,22 +230,26 @@ class Mosquitto:
             time.sleep(down_for)
         self.start()
 
-    def reload(self, timeout: float = 5.0) -> None:
+    def reload(self, timeout: float = 10.0) -> None:
         """SIGHUP: Mosquitto re-reads the ACL file and the CRL for every later connection.
 
-        Returns once the broker logged the reload, so a connect made afterwards is judged by
-        the new files.
+        Returns once the broker logged a reload that began after this call, so a connect made
+        afterwards is judged by the new files. Mosquitto only sets a flag in its SIGHUP handler
+        and clears it when a reload ends, so a SIGHUP that lands during a reload is lost; the
+        signal is therefore repeated until a new reload shows up in the log.
         """
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
         offset = self._log_size()
-        proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if b"Reloading config" in self._log_bytes(offset):
-                return
-            time.sleep(0.005)
+            proc.send_signal(signal.SIGHUP)
+            resend_at = min(deadline, time.monotonic() + 0.5)
+            while time.monotonic() < resend_at:
+                if b"Reloading config" in self._log_bytes(offset):
+                    return
+                time.sleep(0.005)
         raise BrokerError("mosquitto did not confirm the configuration reload")
 
     def _log_size(self) -> int:

@@ -230,3 +230,16 @@ def test_long_thing_names_get_a_short_unique_common_name(core: LocalIoTCore) -> 
         client.subscribe(f"dt/{name}/#")
         client.publish(f"dt/{name}/x", b"1")
         assert client.expect(f"dt/{name}/x").payload == b"1"
+
+
+def test_back_to_back_registry_changes_all_reach_the_broker(core: LocalIoTCore) -> None:
+    """Each change reloads Mosquitto; a SIGHUP landing during a reload must not be lost."""
+    things = [core.provision(f"burst-{i}") for i in range(6)]
+    for creds in things:
+        with core.connect(creds, client_id=f"{creds.thing_name}-a") as client:
+            assert client.connected
+    for creds in things:
+        core.deactivate(creds)
+    for creds in things:
+        with pytest.raises(ConnectionRefused):
+            core.client(creds, client_id=f"{creds.thing_name}-b").connect(timeout=5)
