@@ -69,3 +69,28 @@ def test_comparisons():
     ):
         e = fails(TM, name, ch("a"), "b")
         assert "argument 2" in e.message
+
+
+def test_non_ascii_characters():
+    import sys
+
+    names = (
+        "char-alphabetic?",
+        "char-numeric?",
+        "char-whitespace?",
+        "char-upper-case?",
+        "char-lower-case?",
+    )
+    for name in names:
+        for c in ("é", "Ä", "٣", "\u00a0", "✅"):
+            assert call(name, ch(c)) in (True, False)
+    if sys.implementation.name == "cpython":  # full Unicode only on CPython
+        assert call("char-alphabetic?", ch("é")) is True
+        assert call("char-numeric?", ch("٣")) is True
+        assert call("char-whitespace?", ch("\u00a0")) is True
+        assert call("char-upper-case?", ch("Ä")) is True
+        assert call("char-lower-case?", ch("é")) is True
+        assert call("char-upcase", ch("é")) is ch("É")
+    assert call("char-alphabetic?", ch("✅")) is False
+    assert call("char-digit?", ch("٣")) is False
+    assert call("char->number", ch("٣")) is False

@@ -198,3 +198,13 @@ def test_json_is_metered():
     fails(OOM, "json-decode", '["' + "x" * 30000 + '"]', lib=small)
     small = make_lib(20000)
     fails(OOM, "json-encode", ["x" * 100] * 500, lib=small)
+
+
+def test_more_decode_errors():
+    e = fails(GEN, "json-decode", '"abc\\')
+    assert "unterminated" in e.message
+    # CPython limits integer literals to 4300 digits; MicroPython does not.
+    try:
+        assert dec("1" + "0" * 5000) == 10**5000
+    except Exception as e:  # noqa: BLE001 - must be a Steel error
+        assert e.kind == GEN and "too long" in e.message

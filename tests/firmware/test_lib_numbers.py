@@ -499,3 +499,46 @@ def test_every_number_error_is_a_steel_error():
                 pass
     with raises(SteelError):
         call("+", "x")
+
+
+def test_bit_length_without_int_bit_length():
+    # MicroPython's int has no bit_length; the portable search must agree with it.
+    from firmware.steel.lib import numbers
+
+    saved = numbers._bit_length
+    numbers._bit_length = None
+    try:
+        for k in (30, 31, 32, 63, 64, 65, 127, 128, 129, 1000, 4097):
+            for x in (2**k - 1, 2**k, 2**k + 1, -(2**k)):
+                expected = k + 1 if abs(x) >= 2**k else k
+                assert numbers.bit_length(x) == expected, x
+    finally:
+        numbers._bit_length = saved
+
+
+def test_huge_exact_operands():
+    assert call("/", 10**400 + 1, 3) == INF
+    assert call("/", -(10**400) - 1, 3) == -INF
+    assert call("/", 10**400, 2.0) == INF
+    assert call("/", 1.0, 10**400) == 0.0
+    r = call("sqrt", 10**401)
+    assert approx(r / 1e200, 3.1622776)
+    assert call("gcd", 12, -18) == 6
+    assert call("lcm", -3, -4) == 12
+
+
+def test_very_long_decimal_conversions():
+    # CPython refuses decimal conversions of more than 4300 digits; MicroPython does not.
+    # Either way the result is a number or a Steel error, never a Python exception.
+    big = 10**5000
+    try:
+        s = call("number->string", big)
+        assert s == "1" + "0" * 5000
+    except SteelError as e:
+        assert e.kind == "Generic" and "too large" in e.message
+    v = call("string->number", "1" + "0" * 5000)
+    assert v is False or v == big
+    try:
+        assert call("string->int", "1" + "0" * 5000) == big
+    except SteelError as e:
+        assert e.kind == "TypeMismatch"

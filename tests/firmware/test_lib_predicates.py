@@ -164,3 +164,13 @@ def test_not_and_type_predicates():
     assert call("void", 1, 2) is VOID
     assert call("eof-object?", EOF) is True
     assert call("output-port?", OutputPort()) is True
+
+
+def test_equal_and_eqv_edge_cases():
+    assert call("eqv?", NAN, 1.0) is False
+    assert call("eqv?", 1.0, NAN) is False
+    assert call("equal?", lst(1), SrcPair(1, NIL, (1, 1))) is True
+    assert call("equal?", 1.0, 2.0) is False
+    assert call("equal?", NAN, 1.0) is False
+    assert call("equal?", ch("a"), ch("b")) is False
+    assert call("equal?", lst(ch("a")), lst(Char("a"))) is True

@@ -1,7 +1,7 @@
 """Helpers shared by the standard-library modules: argument checks, errors, allocation."""
 
 from ..errors import CONTRACT_VIOLATION, GENERIC, OUT_OF_MEMORY, SteelError, type_error
-from ..memory import CHAR, OBJECT, PAIR, SLOT
+from ..memory import PAIR
 from ..printer import write_string
 from ..values import NIL, Pair, SrcPair
 
@@ -17,10 +17,6 @@ MAX_ALLOCATION = 1 << 28
 def show(v):
     """A short external representation of ``v`` for error messages."""
     return write_string(v, 60)
-
-
-def error(message, kind=GENERIC):
-    return SteelError(kind, message)
 
 
 def need_int(who, x, pos=None):
@@ -122,11 +118,3 @@ def list_of(meter, items):
     for i in range(n - 1, -1, -1):
         r = Pair(items[i], r)
     return r
-
-
-def charge_vector(meter, n):
-    meter.charge(OBJECT + SLOT * n)
-
-
-def charge_string(meter, n):
-    meter.charge(OBJECT + CHAR * n)

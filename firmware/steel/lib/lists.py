@@ -226,16 +226,15 @@ def install(lib):
                 r = Pair(args[i], r)
         return r
 
-    def copy_into(who, lst, pos, tail):
-        """Append copies of the elements of ``lst`` after the pair ``tail``; the new tail."""
+    def copy_into(lst, tail):
+        """Append copies of the elements of the proper list ``lst`` after the pair ``tail``;
+        returns the new tail."""
         x = lst
         while type(x) is Pair or type(x) is SrcPair:
             p = Pair(x.car, NIL)
             tail.cdr = p
             tail = p
             x = x.cdr
-        if x is not NIL:
-            raise type_error(who, "a list", lst, pos)
         return tail
 
     def append(*args):
@@ -251,7 +250,7 @@ def install(lib):
         head = Pair(None, NIL)
         tail = head
         for i in range(n - 1):
-            tail = copy_into("append", args[i], i + 1, tail)
+            tail = copy_into(args[i], tail)
         tail.cdr = args[n - 1]
         return head.cdr
 
@@ -261,7 +260,7 @@ def install(lib):
             return NIL
         meter.charge(PAIR * n)
         head = Pair(None, NIL)
-        copy_into("list-copy", lst, 1, head)
+        copy_into(lst, head)
         return head.cdr
 
     def reverse(lst):

@@ -210,50 +210,43 @@ def _integral(who, x, pos):
     raise type_error(who, "an integer", x, pos)
 
 
-def _int_div_args(who, a, b):
+def _float_div_args(who, a, b):
+    """Check the operands of an integer division that is not exact/exact; as floats."""
     _integral(who, a, 1)
     _integral(who, b, 2)
     if b == 0:
         raise SteelError(GENERIC, "%s: division by zero" % who)
-    if type(a) is float or type(b) is float:
-        return to_float(a), to_float(b), True
-    return a, b, False
+    return to_float(a), to_float(b)
 
 
 def quotient(a, b):
     if type(a) is int and type(b) is int and b:
         q = (a if a >= 0 else -a) // (b if b >= 0 else -b)
         return -q if (a < 0) != (b < 0) else q
-    a, b, fl = _int_div_args("quotient", a, b)
-    if fl:
-        return float(math.trunc(a / b))
-    q = abs(a) // abs(b)
-    return -q if (a < 0) != (b < 0) else q
+    a, b = _float_div_args("quotient", a, b)
+    return float(math.trunc(a / b))
 
 
 def remainder(a, b):
     if type(a) is int and type(b) is int and b:
         r = (a if a >= 0 else -a) % (b if b >= 0 else -b)
         return -r if a < 0 else r
-    a, b, fl = _int_div_args("remainder", a, b)
-    if fl:
-        return math.fmod(a, b)
-    r = abs(a) % abs(b)
-    return -r if a < 0 else r
+    a, b = _float_div_args("remainder", a, b)
+    return math.fmod(a, b)
 
 
 def modulo(a, b):
     if type(a) is int and type(b) is int and b:
         return a % b
-    a, b, _ = _int_div_args("modulo", a, b)
+    a, b = _float_div_args("modulo", a, b)
     return a % b
 
 
 def floor_quotient(a, b):
-    a, b, fl = _int_div_args("floor-quotient", a, b)
-    if fl:
-        return float(math.floor(a / b))
-    return a // b
+    if type(a) is int and type(b) is int and b:
+        return a // b
+    a, b = _float_div_args("floor-quotient", a, b)
+    return float(math.floor(a / b))
 
 
 def abs_(x):

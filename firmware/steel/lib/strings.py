@@ -134,7 +134,7 @@ def string_to_int(s):
     if t and t.isdigit():
         try:
             return int(s)
-        except ValueError:
+        except ValueError:  # CPython limits the length of decimal conversions
             pass
     raise SteelError(TYPE_MISMATCH, "string->int: %s is not an integer" % show(s))
 
