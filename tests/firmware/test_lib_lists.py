@@ -118,7 +118,7 @@ def test_indexing():
     assert w(call("take", l3, 2)) == "(10 20)"
     assert call("take", l3, 0) is NIL
     assert w(call("take", l3, 3)) == "(10 20 30)"
-    fails(GEN, "take", l3, 4)
+    assert w(call("take", l3, 4)) == "(10 20 30)"  # as Steel: the whole list
     fails(CV, "take", l3, -1)
     fails(TM, "take", Pair(1, 2), 1)
     assert w(call("drop", l3, 1)) == "(20 30)"

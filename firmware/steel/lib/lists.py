@@ -277,10 +277,8 @@ def install(lib):
     def take(lst, k):
         need_nat("take", k, 2)
         n = length_of("take", lst)
-        if k > n:
-            raise SteelError(
-                GENERIC, "take: cannot take %d elements from a list of length %d" % (k, n)
-            )
+        if k > n:  # Steel returns the whole list when asked for more
+            k = n
         if k == 0:
             return NIL
         meter.charge(PAIR * k)
@@ -396,7 +394,13 @@ def install(lib):
     d("list-ref", list_ref, 2, 2, "(list-ref lst k) — element k (from 0) of the list")
     d("try-list-ref", try_list_ref, 2, 2, "(try-list-ref lst k) — element k, or #f if absent")
     d("list-tail", list_tail, 2, 2, "(list-tail lst k) — the list after its first k pairs")
-    d("take", take, 2, 2, "(take lst k) — a new list of the first k elements")
+    d(
+        "take",
+        take,
+        2,
+        2,
+        "(take lst k) — a new list of the first k elements (all of them if fewer)",
+    )
     d("drop", drop, 2, 2, "(drop lst k) — the list without its first k elements")
     d(
         "range",
