@@ -89,10 +89,12 @@ class Codegen:
         return v if type(v) is Primitive else None
 
     def is_pure(self, n):
+        # Keyed by id(): the entry holds the node too, so its id cannot be reused by a
+        # later node while the cache lives (the code generator creates temporary nodes).
         key = id(n)
-        r = self._pure.get(key)
-        if r is not None:
-            return r
+        hit = self._pure.get(key)
+        if hit is not None:
+            return hit[1]
         t = type(n)
         if t is ast.Const or t is ast.LRef or t is ast.GRef or t is ast.Lambda:
             r = True
@@ -115,7 +117,7 @@ class Codegen:
                         break
         else:
             raise AssertionError("unknown node %r" % (n,))
-        self._pure[key] = r
+        self._pure[key] = (n, r)
         return r
 
     def trivial(self, n):

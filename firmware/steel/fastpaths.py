@@ -51,13 +51,17 @@ def _build():
                     checks.append("type(x) is int")
                 if yk != "k":
                     checks.append("type(y) is int")
+                if name == "*":
+                    # Products of big integers grow without bound: those go through the
+                    # primitive, which charges the memory meter first.
+                    checks.append("-_BIG < x < _BIG and -_BIG < y < _BIG")
                 src = _TEMPLATE.format(
                     X=_OPERAND[xk].format(n="a"),
                     Y=_OPERAND[yk].format(n="b"),
                     CHECK=" and ".join(checks),
                     OP=op,
                 )
-                g = {}
+                g = {"_BIG": 1 << 30}
                 exec(src, g)
                 table[(name, xk, yk)] = g["make"]
     return table

@@ -29,15 +29,67 @@ Everything here runs under MicroPython: no dataclasses, no typing at run time, a
 unordered there, so hash maps keep insertion order explicitly.
 """
 
-try:
-    from collections import OrderedDict as _OrderedDict
-except ImportError:  # pragma: no cover
-    _OrderedDict = dict
-
 import sys
 
-# CPython dicts keep insertion order; MicroPython's do not.
-_odict = dict if sys.implementation.name == "cpython" else _OrderedDict
+
+class _OrderedTable:
+    """A dict that remembers insertion order, for MicroPython.
+
+    MicroPython's dicts are unordered and its OrderedDict searches linearly, which made
+    copying a 128-key hash map cost 16,000 comparisons.  A plain dict for lookups plus a
+    list for the order keeps lookups and copies linear in C; only deletion scans the list.
+    """
+
+    __slots__ = ("_d", "_order")
+
+    def __init__(self):
+        self._d = {}
+        self._order = []
+
+    def get(self, k, default=None):
+        return self._d.get(k, default)
+
+    def __contains__(self, k):
+        return k in self._d
+
+    def __len__(self):
+        return len(self._d)
+
+    def __getitem__(self, k):
+        return self._d[k]
+
+    def __setitem__(self, k, v):
+        if k not in self._d:
+            self._order.append(k)
+        self._d[k] = v
+
+    def __delitem__(self, k):
+        del self._d[k]
+        self._order.remove(k)
+
+    def __iter__(self):
+        return iter(self._order)
+
+    def keys(self):
+        return list(self._order)
+
+    def values(self):
+        d = self._d
+        return [d[k] for k in self._order]
+
+    def items(self):
+        d = self._d
+        return [(k, d[k]) for k in self._order]
+
+    def copy(self):
+        t = _OrderedTable()
+        t._d = self._d.copy()
+        t._order = list(self._order)
+        return t
+
+
+# CPython's dicts keep insertion order themselves.
+_odict = dict if sys.implementation.name == "cpython" else _OrderedTable
 
 
 class Symbol:
@@ -199,6 +251,7 @@ _STRUCT = 7
 
 
 def hash_key(v):
+    """A representation of ``v`` whose Python equality is Steel's ``equal?``."""
     t = type(v)
     if t is str or t is int or t is Symbol or t is Char:
         return v
@@ -206,21 +259,82 @@ def hash_key(v):
         return (_FLOAT, v)
     if t is bool:
         return (_BOOL, v)
+    if t is Pair or t is SrcPair or t is list or t is HashMap or t is HashSet or t is Struct:
+        return _container_key(v)
+    return v  # procedures, ports...: identity
+
+
+MAX_KEY_DEPTH = 100
+
+
+def _container_key(root):
+    """hash_key of a container, built bottom-up without Python recursion.
+
+    Hashing the resulting nested tuples recurses in C (without a guard on MicroPython),
+    so keys nested deeper than MAX_KEY_DEPTH are refused with a Steel error.
+    """
+    done = {}  # id(container) -> its key
+    keep = []  # the containers visited, so their ids stay theirs while we work
+    stack = [(root, False, 0)]
+    while stack:
+        v, expanded, depth = stack.pop()
+        if id(v) in done:
+            continue
+        children = _children(v)
+        if children is None:  # a leaf
+            continue
+        if not expanded:
+            if depth > MAX_KEY_DEPTH:
+                from .errors import GENERIC, SteelError
+
+                raise SteelError(GENERIC, "hash key nested deeper than %d levels" % MAX_KEY_DEPTH)
+            stack.append((v, True, depth))
+            for c in children:
+                if _children(c) is not None and id(c) not in done:
+                    stack.append((c, False, depth + 1))
+            continue
+        keep.append(v)
+        keys = [done[id(c)] if id(c) in done else hash_key(c) for c in children]
+        t = type(v)
+        if t is Pair or t is SrcPair:
+            done[id(v)] = (_LIST, tuple(keys[:-1]), keys[-1])
+        elif t is list:
+            done[id(v)] = (_VEC, tuple(keys))
+        elif t is HashMap:
+            done[id(v)] = (
+                _MAP,
+                frozenset([(keys[2 * i], keys[2 * i + 1]) for i in range(len(keys) // 2)]),
+            )
+        elif t is HashSet:
+            done[id(v)] = (_SET, frozenset(keys))
+        else:
+            done[id(v)] = (_STRUCT, v.type, tuple(keys))
+    return done[id(root)]
+
+
+def _children(v):
+    """The values a container's key is made of (a list's elements and its tail)."""
+    t = type(v)
     if t is Pair or t is SrcPair:
         items = []
         while type(v) is Pair or type(v) is SrcPair:
-            items.append(hash_key(v.car))
+            items.append(v.car)
             v = v.cdr
-        return (_LIST, tuple(items), hash_key(v))
+        items.append(v)
+        return items
     if t is list:
-        return (_VEC, tuple([hash_key(x) for x in v]))
+        return v
     if t is HashMap:
-        return (_MAP, frozenset([(k, hash_key(e[1])) for k, e in v.d.items()]))
+        out = []
+        for e in v.d.values():
+            out.append(e[0])
+            out.append(e[1])
+        return out
     if t is HashSet:
-        return (_SET, frozenset(v.d.keys()))
+        return list(v.d.values())
     if t is Struct and not v.type.mutable:
-        return (_STRUCT, v.type, tuple([hash_key(x) for x in v.fields]))
-    return v  # procedures, mutable structs, ports...: identity
+        return v.fields
+    return None
 
 
 class HashMap:
@@ -301,12 +415,7 @@ class HashSet:
 
 
 def _copy(d):
-    if _odict is dict:
-        return d.copy()
-    c = _odict()
-    for k, v in d.items():
-        c[k] = v
-    return c
+    return d.copy()
 
 
 def new_table():

@@ -149,3 +149,13 @@ def test_tasks_interleave_in_one_interpreter():
                 t.run(2)
     assert sorted(write_string(interp.eval("log"))) == sorted('("b" "a" "b" "a" "b" "a")')
     assert interp.eval("(length log)") == 6
+
+
+def test_nested_non_tail_calls_as_arguments():
+    # tak's arguments are themselves calls: they are evaluated into temporaries in order.
+    src = "(define (tak x y z) (if (not (< y x)) z (tak (tak (- x 1) y z) (tak (- y 1) z x) (tak (- z 1) x y)))) (tak 12 8 4)"
+    assert Interpreter().eval(src) == 5
+    src = "(define (f x) (* x 10)) (define order '()) (define (g x) (set! order (cons x order)) x) (list (f (g 1)) (g 2) (f (g 3)))"
+    interp = Interpreter()
+    assert write_string(interp.eval(src)) == "(10 2 30)"
+    assert write_string(interp.eval("order")) == "(3 2 1)"

@@ -71,3 +71,18 @@ def test_measure_reports_live_data():
     assert after - before >= 10000 * 8
     interp.eval("(set! big '())")
     assert interp.measure() < after
+
+
+def test_bignum_squaring_bomb_is_stopped():
+    interp = capped()
+    oom(interp, "(let loop ((x 3)) (loop (* x x)))")
+    assert interp.eval("(* 123456789123 987654321987)") == 121932631355968601347401
+
+
+def test_deeply_nested_hash_keys_are_refused_cleanly():
+    interp = capped()
+    interp.eval("(define (nest n acc) (if (= n 0) acc (nest (- n 1) (list acc))))")
+    assert interp.eval("(hash-ref (hash (nest 50 1) 'ok) (nest 50 1))") is not None
+    with raises(SteelError) as r:
+        interp.eval("(hash (nest 20000 1) 1)")
+    assert "nested deeper" in r.value.message
