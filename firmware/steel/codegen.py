@@ -73,6 +73,7 @@ class Codegen:
         self.std = interp.std_table  # name -> the standard library's procedure
         self.seg_info = interp.seg_info
         self._pure = {}
+        self._emitters = {}  # call-emitting segment -> (operator node, args, cont, pos)
 
     # --- analysis ---------------------------------------------------------------------
 
@@ -531,6 +532,11 @@ class Codegen:
     def resume(self, k, pos):
         """The continuation segment of a non-tail call in context ``k``."""
         slot, rest, _ = k
+        spec = self._emitters.get(rest) if slot is not None else None
+        if spec is not None:
+            r = self.resume_then_call(slot, spec)
+            self.seg_info[r] = (self.code.name if self.code is not None else None, pos)
+            return r
         if slot is None:
 
             def resume_discard(F, v):
@@ -572,9 +578,45 @@ class Codegen:
         cont = None if k is None else self.resume(k, pos)
         return self.emit_call(n.fn, args, cont, pos), 0
 
+    def resume_then_call(self, slot, spec):
+        """A continuation that stores the value it receives and makes the next call at
+        once (``(+ (f a) (f b))``: the value of the first call, then the second call)."""
+        fn_node, args, cont, pos = spec
+        na = len(args)
+        if type(fn_node) is ast.GRef:
+            cell = fn_node.cell
+            if na == 1:
+                a = args[0]
+
+                def store_call1(F, v):
+                    F[slot] = v
+                    return (cell.v, [None, a(F)], cont, pos)
+
+                return store_call1
+            if na == 2:
+                a, b = args
+
+                def store_call2(F, v):
+                    F[slot] = v
+                    return (cell.v, [None, a(F), b(F)], cont, pos)
+
+                return store_call2
+        emit = self.emit_call(fn_node, args, cont, pos)
+
+        def store_emit(F, v):
+            F[slot] = v
+            return emit(F)
+
+        return store_emit
+
     def emit_call(self, fn_node, args, cont, pos):
         """A segment returning the call request; the operator is read inline when it is a
         global or a local of this frame (the common case: a named procedure)."""
+        seg = self._emit_call(fn_node, args, cont, pos)
+        self._emitters[seg] = (fn_node, args, cont, pos)
+        return seg
+
+    def _emit_call(self, fn_node, args, cont, pos):
         na = len(args)
         t = type(fn_node)
         if t is ast.GRef and na <= 2:

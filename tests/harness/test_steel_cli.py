@@ -127,3 +127,18 @@ def test_repl_evaluates_multi_line_input_and_survives_errors() -> None:
     assert result.returncode == 0
     assert result.stdout.splitlines() == ["42", "3", '"s"']
     assert "TypeMismatch: car" in result.stderr
+
+
+def test_builtins_reference_is_current() -> None:
+    from harness.commands.steel import builtins_markdown
+
+    committed = (ROOT / "docs" / "steel-builtins.md").read_text(encoding="utf-8")
+    assert committed == builtins_markdown(), "run: steelhil steel builtins --markdown > docs/..."
+
+
+def test_builtins_lists_the_procedures() -> None:
+    result = steelhil("steel", "builtins")
+    names = result.stdout.split()
+    assert result.returncode == 0
+    assert {"map", "hash-ref", "json-encode", "string-split", "call/cc"} <= set(names)
+    assert len(names) > 190
