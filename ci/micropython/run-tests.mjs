@@ -45,12 +45,13 @@ const modules = only.length
 
 mp.globals.set("_modules", modules.join(","));
 const driver = `
-import sys
+import sys, time
 sys.path.insert(0, '/app')
 _status = 2
 def _run():
     passed = 0
     failed = []
+    durations = []
     for name in _modules.split(','):
         mod = __import__(name, None, None, ['_'])
         tests = sorted(n for n in dir(mod) if n.startswith('test_'))
@@ -58,6 +59,7 @@ def _run():
             fn = getattr(mod, t)
             if not callable(fn):
                 continue
+            start = time.ticks_ms()
             try:
                 fn()
                 passed += 1
@@ -65,7 +67,12 @@ def _run():
                 failed.append(name + '::' + t)
                 print('FAIL', name + '::' + t)
                 sys.print_exception(e)
-    print('micropython %s: %d passed, %d failed' % (sys.version.split(';')[0], passed, len(failed)))
+            durations.append((time.ticks_diff(time.ticks_ms(), start), name + '::' + t))
+    durations.sort()
+    print('slowest:')
+    for ms, test in durations[-8:]:
+        print('  %6.1f s  %s' % (ms / 1000, test))
+    print('micropython %s: %d passed, %d failed' % (sys.implementation._machine if hasattr(sys.implementation, '_machine') else sys.version, passed, len(failed)))
     for f in failed:
         print('  failed:', f)
     return 1 if failed else 0

@@ -70,11 +70,34 @@ def format_float(x):
     return r
 
 
+def int_to_string(v):
+    """Decimal digits of any exact integer.
+
+    CPython refuses str() of integers over 4,300 digits (a guard against quadratic
+    conversion); this converts in chunks instead.  MicroPython has no such limit.
+    """
+    try:
+        return str(v)
+    except ValueError:
+        pass
+    sign = "-" if v < 0 else ""
+    v = -v if v < 0 else v
+    chunks = []
+    base = 10**1000
+    while v:
+        v, r = divmod(v, base)
+        chunks.append(str(r))
+    out = [chunks[-1]]
+    for c in reversed(chunks[:-1]):
+        out.append("0" * (1000 - len(c)) + c)
+    return sign + "".join(out)
+
+
 def _atom(v, write):
     """The representation of a non-container value, or None for containers."""
     t = type(v)
     if t is int:
-        return str(v)
+        return int_to_string(v)
     if t is str:
         return _quote_string(v) if write else v
     if t is bool:

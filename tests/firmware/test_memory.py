@@ -75,8 +75,19 @@ def test_measure_reports_live_data():
 
 def test_bignum_squaring_bomb_is_stopped():
     interp = capped()
-    oom(interp, "(let loop ((x 3)) (loop (* x x)))")
+    with raises(SteelError) as r:
+        interp.eval("(let loop ((x 3)) (loop (* x x)))")
+    assert r.value.kind == "OutOfMemory" and "limited to 65536 bits" in r.value.message
     assert interp.eval("(* 123456789123 987654321987)") == 121932631355968601347401
+    with raises(SteelError):
+        interp.eval("(expt 7 100000)")
+
+
+def test_big_but_bounded_integers_work_and_print():
+    interp = Interpreter(output=lambda s: None)
+    src = "(define (fact n) (if (= n 0) 1 (* n (fact (- n 1))))) (number->string (fact 3000))"
+    digits = interp.eval(src)
+    assert len(digits) == 9131 and digits.startswith("4149359603437854")
 
 
 def test_deeply_nested_hash_keys_are_refused_cleanly():

@@ -10,9 +10,17 @@ a ContractViolation.  Float operations follow IEEE semantics where Python would 
 
 import math
 
-from ..errors import CONTRACT_VIOLATION, CONVERSION_ERROR, GENERIC, SteelError, type_error
+from ..errors import (
+    CONTRACT_VIOLATION,
+    CONVERSION_ERROR,
+    GENERIC,
+    OUT_OF_MEMORY,
+    SteelError,
+    type_error,
+)
 from ..memory import OBJECT
 from ..printer import format_float
+from ..printer import int_to_string as decimal_digits
 from ._util import SMALL_INT, allocate, list_of, need_int, need_str, renamed, show
 
 _INF = float("inf")
@@ -169,21 +177,44 @@ def minus(a=None, b=None, *rest):
     return total
 
 
+MAX_INT_BITS = 65536
+
+
+def check_int_bits(who, bits):
+    """Refuse an exact integer result of more than MAX_INT_BITS bits.
+
+    Memory caps alone do not stop a CPU bomb: squaring a megabyte-sized integer fits in
+    memory but takes MicroPython's schoolbook multiplication minutes, and no step budget can
+    interrupt one primitive.  Device programs never need integers this large.
+    """
+    if bits > MAX_INT_BITS:
+        raise SteelError(
+            OUT_OF_MEMORY,
+            "%s: the result would have about %d bits; exact integers are limited to %d bits"
+            % (who, bits, MAX_INT_BITS),
+        )
+
+
 def make_times(meter):
+    def charge_product(a, b):
+        # Checked and charged *before* multiplying: a product's size is known from its
+        # operands, and computing a huge one is itself the attack.
+        if not (-SMALL_INT <= a <= SMALL_INT and -SMALL_INT <= b <= SMALL_INT):
+            bits = bit_length(a) + bit_length(b)
+            check_int_bits("*", bits)
+            meter.charge(OBJECT + bits // 8 + 8)
+
     def times(a=None, b=None, *rest):
         if type(a) is int and type(b) is int and not rest:
-            r = a * b
-            if -SMALL_INT <= r <= SMALL_INT:
-                return r
-            meter.charge(OBJECT + int_bytes(r))
-            return r
+            charge_product(a, b)
+            return a * b
         args = _args(a, b, rest)
         _check_all("*", args)
         total = 1
         for x in args:
+            if type(total) is int and type(x) is int:
+                charge_product(total, x)
             total = _mul2(total, x)
-            if type(total) is int and not (-SMALL_INT <= total <= SMALL_INT):
-                meter.charge(OBJECT + int_bytes(total))
         return total
 
     return times
@@ -558,6 +589,7 @@ def make_expt(meter):
                 if a == -1:
                     return -1 if b & 1 else 1
                 if b > 64 or not (-SMALL_INT <= a <= SMALL_INT):
+                    check_int_bits("expt", bit_length(a) * b)
                     allocate(meter, "expt", OBJECT + (bit_length(a) * b) // 8)
                 return a**b
             if a == 0:
@@ -711,6 +743,7 @@ def make_shift(meter):
             if n == 0:
                 return 0
             if m > 30 or not (-SMALL_INT <= n <= SMALL_INT):
+                check_int_bits("arithmetic-shift", bit_length(n) + m)
                 allocate(meter, "arithmetic-shift", OBJECT + (bit_length(n) + m) // 8)
             return n << m
         if -m > bit_length(n):
@@ -763,11 +796,7 @@ def _radix(who, radix):
 
 def int_to_string(n, radix=10):
     if radix == 10:
-        try:
-            return str(n)
-        except ValueError:  # CPython limits very long decimal conversions
-            pass
-        raise SteelError(GENERIC, "number->string: integer too large to convert")
+        return decimal_digits(n)  # also past CPython's 4,300-digit str() limit
     if radix == 16:
         return "%x" % n
     if radix == 8:
