@@ -19,8 +19,8 @@ from . import control
 from .codegen import Codegen
 from .errors import STEP_LIMIT, SteelError
 from .expander import Expander
-from .library import Library
-from .memory import CHAR, OBJECT, PAIR, SLOT, Meter
+from .library import ContextOutput, Library
+from .memory import CHAR, OBJECT, PAIR, SLOT, ContextMeter, Meter
 from .reader import read
 from .values import (
     UNDEFINED,
@@ -43,6 +43,23 @@ except ImportError:  # pragma: no cover - only while the library is being writte
     _install_stdlib = None
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
+
+_SHARED = []
+
+
+def shared_library():
+    """The standard library's procedures, built once per process for all interpreters.
+
+    Procedures reach their interpreter's meter, output and random state through
+    :mod:`firmware.steel.context` (the VM sets the running interpreter there).
+    """
+    if not _SHARED:
+        lib = Library(ContextMeter(), ContextOutput(), None)
+        if _install_stdlib is not None:
+            _install_stdlib(lib)
+        control.install(lib)
+        _SHARED.append(lib.table)
+    return _SHARED[0]
 
 
 def _stdout_write(s):
@@ -82,20 +99,18 @@ class Interpreter:
         self.host_roots = None  # optional callable returning values the host keeps alive
         self.current = None  # the task running now
         self.steps = 0  # procedure calls executed, over all tasks
-        lib = Library(self.meter, self.output, self)
-        if _install_stdlib is not None:
-            _install_stdlib(lib)
-        control.install(lib)
-        self.std_table = lib.table
-        for name, proc in lib.table.items():
-            self.cell(intern(name)).v = proc
+        self.rng_state = None  # the random generator's state, created on first use
+        self.std_table = shared_library()
 
     # --- environment -------------------------------------------------------------------
 
     def cell(self, sym):
+        """The global variable ``sym``; created on first mention, holding the standard
+        procedure of that name if there is one (so an interpreter only pays for the
+        globals its programs use)."""
         c = self.globals.get(sym)
         if c is None:
-            c = Cell(sym.name)
+            c = Cell(sym.name, self.std_table.get(sym.name, UNDEFINED))
             self.globals[sym] = c
         return c
 

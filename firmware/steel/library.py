@@ -9,7 +9,8 @@ them are compiled inline, so they must never call back into Steel code (higher-o
 procedures live in :mod:`firmware.steel.control`).
 """
 
-from .values import Control, Primitive
+from .context import current
+from .values import Control, OutputPort, Primitive
 
 
 class Library:
@@ -35,3 +36,29 @@ class Library:
 
     def alias(self, new_name, existing):
         self.table[new_name] = self.table[existing]
+
+
+class ContextOutput:
+    """The output port of the interpreter running a task now (for a shared library)."""
+
+    __slots__ = ()
+
+    def _port(self):
+        interp = current()
+        return interp.output if interp is not None else _FALLBACK
+
+    @property
+    def sink(self):
+        return self._port().sink
+
+    def write(self, s):
+        self._port().write(s)
+
+
+def _stdout(s):
+    import sys
+
+    sys.stdout.write(s)
+
+
+_FALLBACK = OutputPort(_stdout)

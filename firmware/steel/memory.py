@@ -12,6 +12,7 @@ enough ahead that the measurement's cost is amortised over the allocations in be
 Units are approximate bytes on a 32-bit MicroPython heap.
 """
 
+from .context import current
 from .errors import OUT_OF_MEMORY, SteelError
 
 PAIR = 16  # a two-slot object
@@ -69,3 +70,18 @@ class Meter:
     def reset(self):
         self.used = 0
         self.next_check = self.limit if self.limit is not None else 1 << 62
+
+
+class ContextMeter:
+    """The meter of the interpreter running a task now: what a shared library charges.
+
+    Outside any task (a host calling a procedure directly) nothing is charged: the host's
+    own allocations are not a program's.
+    """
+
+    __slots__ = ()
+
+    def charge(self, units):
+        interp = current()
+        if interp is not None:
+            interp.meter.charge(units)

@@ -11,6 +11,7 @@ Errors unwind the task's stack to the innermost ``with-handler`` frame; resource
 (memory, steps, kill) cannot be caught by the program.
 """
 
+from . import context
 from .codegen import JUMP, host_error
 from .errors import (
     ARITY_MISMATCH,
@@ -127,6 +128,7 @@ class Task:
         meter = interp.meter
         previous = interp.current
         interp.current = self
+        outer = context.enter(interp)
         try:
             while True:
                 try:
@@ -179,6 +181,7 @@ class Task:
             self.steps += start - budget
             interp.steps += start - budget
             interp.current = previous
+            context.leave(outer)
 
     # --- slow paths -------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ with the same seed sees the same numbers, under CPython and MicroPython alike.  
 cryptography.
 """
 
+from .. import context
 from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..values import VOID
 from ._util import need_int
@@ -19,12 +20,31 @@ def _mix(seed):
     return s or 0x9E3779B9
 
 
+def _state_of(interp):
+    """The generator state of ``interp``, created from its seed on first use."""
+    state = getattr(interp, "rng_state", None)
+    if state is None:
+        seed = getattr(interp, "seed", 0)
+        state = [_mix(seed if type(seed) is int else 0)]
+        interp.rng_state = state
+    return state
+
+
 def install(lib):
-    seed = getattr(lib.interp, "seed", 0)
-    state = [_mix(seed if type(seed) is int else 0)]
+    # A library shared by several interpreters (lib.interp is None) keeps one generator per
+    # interpreter, found through the running task; a private library keeps its own.
+    seed = getattr(lib.interp, "seed", 0) if lib.interp is not None else 0
+    own = [_mix(seed if type(seed) is int else 0)]
     d = lib.define
 
+    def current_state():
+        if lib.interp is not None:
+            return own
+        interp = context.current()
+        return own if interp is None else _state_of(interp)
+
     def next32():
+        state = current_state()
         x = state[0]
         x ^= (x << 13) & _MASK
         x ^= x >> 17
@@ -66,7 +86,7 @@ def install(lib):
     def random_seed(k):
         if type(k) is not int:
             raise type_error("random-seed", "an integer", k, 1)
-        state[0] = _mix(k)
+        current_state()[0] = _mix(k)
         return VOID
 
     d(
