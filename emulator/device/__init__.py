@@ -1,0 +1,1 @@
+"""Emulated devices: the real firmware agent on a virtual board, connected to an IoT Core."""

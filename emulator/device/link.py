@@ -1,0 +1,224 @@
+"""One emulated device's MQTT connection to an IoT Core, driven by the agent's actions.
+
+The agent owns the session policy (when to reconnect, with what backoff; what to queue while
+offline), exactly as on a board, so the link never reconnects on its own: it connects when
+it receives :class:`~firmware.agent.events.Connect` and reports what happened as agent
+events.  One paho client is kept for the device's whole life, so QoS 1 publishes that were
+in flight when the connection dropped are resent after the next connect, and the broker
+keeps the persistent session (``clean_session=False``, client id = thing name).
+
+Events are delivered through a callable (usually a queue's ``put``) from the link's network
+thread; the device's runner feeds them to the agent on its own thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from emulator.iotcore.endpoint import Endpoint
+from emulator.iotcore.provision import ThingCredentials
+from firmware.agent.events import Connected, Disconnected, Message
+
+EventSink = Callable[[object], None]
+Clock = Callable[[], float]
+
+_LOOP_TIMEOUT = 0.05
+
+
+@dataclass
+class LinkStats:
+    """What crossed the link, for fleet metrics and reports."""
+
+    connects: int = 0
+    connect_failures: int = 0
+    disconnects: int = 0
+    published: int = 0
+    received: int = 0
+
+
+class DeviceLink:
+    """MQTT over mutual TLS for one thing; ``host``/``port`` override the endpoint's (a
+    fault-injecting proxy sits there when the harness degrades this device's network)."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: ThingCredentials,
+        events: EventSink,
+        clock: Clock,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        keepalive: int = 30,
+    ) -> None:
+        self.thing_name = credentials.thing_name
+        self._host = host or endpoint.mqtt_host
+        self._port = port or endpoint.mqtt_port
+        self._keepalive = keepalive
+        self._events = events
+        self._clock = clock
+        self.stats = LinkStats()
+        self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._closed = threading.Event()
+        self._connected = False
+        self._blocked_until = 0.0  # wall time before which connects fail (network fault)
+        client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=credentials.thing_name,
+            protocol=mqtt.MQTTv311,
+            clean_session=False,
+        )
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=credentials.ca_file)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(credentials.cert_file, credentials.key_file)
+        client.tls_set_context(context)
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        self._client = client
+        self._thread = threading.Thread(
+            target=self._run, name=f"link-{self.thing_name}", daemon=True
+        )
+        self._thread.start()
+
+    # --- what the device's runner calls (any thread) ------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def connect(self) -> None:
+        """Start a connection attempt; the result arrives as Connected or Disconnected."""
+        self._commands.put(("connect", None))
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def subscribe(self, filters: list[tuple[str, int]]) -> None:
+        if filters:
+            self._client.subscribe(list(filters))
+
+    def unsubscribe(self, filters: list[str]) -> None:
+        if filters:
+            self._client.unsubscribe(list(filters))
+
+    def sever(self, down_for: float = 0.0) -> None:
+        """Network fault: drop the connection now; connects fail for ``down_for`` seconds."""
+        self._blocked_until = time.monotonic() + down_for
+        self._commands.put(("sever", None))
+
+    def close(self) -> None:
+        """Disconnect cleanly and stop the network thread."""
+        self._commands.put(("close", None))
+        self._closed.wait(timeout=5)
+        self._thread.join(timeout=5)
+
+    # --- the network thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    command, _ = self._commands.get(
+                        timeout=_LOOP_TIMEOUT if self._socket_open() else 0.5
+                    )
+                except queue.Empty:
+                    command = ""
+                if command == "close":
+                    self._shutdown()
+                    return
+                if command == "connect":
+                    self._attempt_connect()
+                elif command == "sever":
+                    self._drop("network dropped (fault injection)")
+                if self._socket_open():
+                    rc = self._client.loop(timeout=_LOOP_TIMEOUT)
+                    if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN) and self._connected:
+                        self._drop(f"connection lost ({mqtt.error_string(rc)})")
+        finally:
+            self._closed.set()
+
+    def _socket_open(self) -> bool:
+        return self._client.socket() is not None
+
+    def _attempt_connect(self) -> None:
+        if self._connected:
+            return
+        if time.monotonic() < self._blocked_until:
+            self._fail("network unreachable (fault injection)")
+            return
+        try:
+            self._client.connect(self._host, self._port, keepalive=self._keepalive)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            self._fail(f"connect failed: {exc}")
+            return
+        # The CONNACK (or a TLS alert: a revoked certificate is refused after the
+        # handshake with TLS 1.3) arrives while the loop runs.
+        deadline = time.monotonic() + 10
+        while not self._connected and self._socket_open() and time.monotonic() < deadline:
+            rc = self._client.loop(timeout=_LOOP_TIMEOUT)
+            if rc not in (mqtt.MQTT_ERR_SUCCESS,):
+                break
+        if not self._connected:
+            self._client._sock_close()  # paho has no public way to abort a socket
+            self._fail("connect refused or timed out")
+
+    def _fail(self, reason: str) -> None:
+        self.stats.connect_failures += 1
+        self._events(Disconnected(self._clock(), reason))
+
+    def _drop(self, reason: str) -> None:
+        self._client._sock_close()  # paho has no public way to abort a socket
+        if self._connected:
+            self._connected = False
+            self.stats.disconnects += 1
+            self._events(Disconnected(self._clock(), reason))
+
+    def _shutdown(self) -> None:
+        if self._socket_open():
+            try:
+                self._client.disconnect()
+                self._client.loop(timeout=_LOOP_TIMEOUT)
+            except OSError:
+                pass
+            self._client._sock_close()
+        self._connected = False
+
+    # --- paho callbacks (network thread) ------------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if reason.is_failure:
+            return  # the attempt loop reports the failure
+        self._connected = True
+        self.stats.connects += 1
+        self._events(Connected(self._clock(), bool(flags.session_present)))
+
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        if self._connected:
+            self._connected = False
+            self.stats.disconnects += 1
+            self._events(Disconnected(self._clock(), f"disconnected ({reason})"))
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.stats.received += 1
+        self._events(Message(self._clock(), msg.topic, bytes(msg.payload)))
+
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any
+    ) -> None:
+        self.stats.published += 1
