@@ -266,8 +266,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
     except Exception as exc:  # boto3 errors: say what the API said
         _err(f"provisioning failed: {exc}")
         return 1
-    out = creds.to_json()
-    out.update(mqtt_host=endpoint.mqtt_host, mqtt_port=str(endpoint.mqtt_port))
+    out: dict[str, object] = dict(creds.to_json())
+    out.update(mqtt_host=endpoint.mqtt_host, mqtt_port=endpoint.mqtt_port)
     print(json.dumps(out, indent=2))
     return 0
 

@@ -84,6 +84,7 @@ def test_detached_up_status_provision_down_through_steelhil(tmp_path: Path) -> N
         assert provisioned.returncode == 0, provisioned.stderr
         out = json.loads(provisioned.stdout)  # stdout holds only JSON
         assert {"thing_name", "cert_file", "key_file"} <= set(out)
+        assert out["mqtt_port"] == endpoint.mqtt_port  # a number, as in endpoint.json
         creds = ThingCredentials.from_json(out)
         assert shadow_round_trip(endpoint, creds)["version"] == 1
 
