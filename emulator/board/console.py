@@ -115,9 +115,19 @@ class SerialConsole:
     def in_waiting(self) -> int:
         return len(self._out)
 
-    def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
-        """Call ``listener(chunk)`` with every chunk of output; returns an unsubscribe function."""
+    def subscribe(
+        self, listener: Callable[[bytes], None], *, take_unread: bool = False
+    ) -> Callable[[], None]:
+        """Call ``listener(chunk)`` with every chunk of output; returns an unsubscribe function.
+
+        ``take_unread``: first hand the listener the output nobody has read yet (and remove
+        it from :meth:`read`'s buffer), atomically with subscribing.
+        """
         with self._lock:
+            if take_unread and self._out:
+                unread = bytes(self._out)
+                self._out.clear()
+                listener(unread)
             self._listeners.append(listener)
 
         def unsubscribe() -> None:

@@ -47,12 +47,13 @@ class PtyConsole:
         tty.setraw(self._slave)  # no echo, no line discipline: bytes pass as they are
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
-        self._pending = bytearray()
         self._lock = threading.Lock()
+        self._pending = bytearray()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._closed = False
-        self._unsubscribe = console.subscribe(self._on_output)
+        # Output nobody has read yet (boot messages) is waiting for the host: take it over.
+        self._unsubscribe = console.subscribe(self._on_output, take_unread=True)
         self._thread = threading.Thread(target=self._pump, name=f"pty {self.path}", daemon=True)
         self._thread.start()
 
