@@ -43,7 +43,7 @@ from .clock import Clock, VirtualClock
 from .console import SOFT_REBOOT, SerialConsole
 from .flash import Flash, PowerLost
 from .fs import VirtualFileSystem
-from .gpio import Button, Change, Led, Pixel
+from .gpio import HISTORY_LEN, Button, Change, Led, Pixel
 from .i2c import VirtualI2C
 from .icm42670 import ICM42670
 from .models import Environment
@@ -74,7 +74,9 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
 
     ``clock``: share one :class:`~emulator.board.clock.VirtualClock` between boards for a
     fleet; ``flash``: pass a previous board's flash (or a restored snapshot) to keep its
-    files; ``app``: what runs as ``main.py``; ``powered``: power on now (default).
+    files; ``app``: what runs as ``main.py``; ``powered``: power on now (default);
+    ``timeline_len`` / ``history_len``: how many timeline events and pin changes each are
+    kept (the oldest are dropped): these bound a board's memory in a long fleet run.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
         env: Environment | None = None,
         app: App | None = None,
         timeline_len: int | None = 10_000,
+        history_len: int | None = HISTORY_LEN,
         bus_time: bool = False,
         heap_total: int = HEAP_TOTAL,
         powered: bool = True,
@@ -98,9 +101,9 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
         self.flash = flash if flash is not None else Flash()
         self.flash.on_power_cut(self._flash_cut)
         self.fs = VirtualFileSystem(self.flash)
-        self.led = Led(self.clock)
-        self.pixel = Pixel(self.clock)
-        self.button = Button(self.clock)
+        self.led = Led(self.clock, history_len)
+        self.pixel = Pixel(self.clock, history_len)
+        self.button = Button(self.clock, history_len)
         self.led.subscribe(self._led_changed)
         self.pixel.subscribe(self._pixel_changed)
         self.button.subscribe(self._button_changed)

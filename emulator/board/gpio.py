@@ -1,7 +1,8 @@
 """The board's pins that the firmware sees: GPIO7 LED, GPIO2 WS2812, GPIO9 BOOT button.
 
 Why: the harness checks behaviour ("the LED turned on within 1 s of 31 °C") and reports it;
-each output keeps a history of *changes* stamped with virtual time, and the button is driven
+each pin keeps a bounded history of *changes* stamped with virtual time (the last
+``history_len``, default 1,000), and the button is driven
 by tests (``press``/``release``/``click``) and observed by whoever subscribes (the driver
 around the agent turns changes into ``firmware.agent.events.Button``).  Facts from
 reference/board.md: the LED is active high (IO7 -> 470 ohm -> anode), the BOOT button is
@@ -20,7 +21,7 @@ LED_PIN = 7
 PIXEL_PIN = 2
 BUTTON_PIN = 9
 
-HISTORY_LEN = 10_000
+HISTORY_LEN = 1_000
 
 
 class Change(NamedTuple):
@@ -35,10 +36,10 @@ class _Recorder:
 
     __slots__ = ("_clock", "_listeners", "_value", "history")
 
-    def __init__(self, clock: Clock, initial: object) -> None:
+    def __init__(self, clock: Clock, initial: object, history_len: int | None) -> None:
         self._clock = clock
         self._value = initial
-        self.history: deque[Change] = deque(maxlen=HISTORY_LEN)
+        self.history: deque[Change] = deque(maxlen=history_len)
         self._listeners: list[Callable[[Change], None]] = []
 
     def _set(self, value: object) -> bool:
@@ -67,8 +68,8 @@ class Led(_Recorder):
 
     __slots__ = ()
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock, False)
+    def __init__(self, clock: Clock, history_len: int | None = HISTORY_LEN) -> None:
+        super().__init__(clock, False, history_len)
 
     @property
     def on(self) -> bool:
@@ -89,8 +90,8 @@ class Pixel(_Recorder):
 
     __slots__ = ()
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock, (0, 0, 0))
+    def __init__(self, clock: Clock, history_len: int | None = HISTORY_LEN) -> None:
+        super().__init__(clock, (0, 0, 0), history_len)
 
     @property
     def color(self) -> tuple[int, int, int]:
@@ -109,8 +110,8 @@ class Button(_Recorder):
 
     __slots__ = ("_release_timer",)
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(clock, False)
+    def __init__(self, clock: Clock, history_len: int | None = HISTORY_LEN) -> None:
+        super().__init__(clock, False, history_len)
         self._release_timer: TimerHandle | None = None
 
     @property
