@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 
@@ -88,6 +89,8 @@ def test_mpremote_transport_works_unchanged(board_on_pty: tuple[VirtualBoard, st
         assert transport.fs_readfile("/lib/app.py") == b"print('app')\n" * 40
         assert transport.fs_stat("/lib/app.py").st_size == 13 * 40
         assert transport.exec("print(1+1)") == b"2\r\n"
+        digest = transport.fs_hashfile("/lib/app.py", "sha256")
+        assert digest == hashlib.sha256(b"print('app')\n" * 40).digest()
         with pytest.raises(OSError):
             transport.fs_stat("/missing")
         transport.exit_raw_repl()
