@@ -157,7 +157,7 @@ class Clock:
     def pending(self) -> int:
         """How many timers are scheduled and not cancelled."""
         with self._cond:
-            return len(self._heap) - self._cancelled_in_heap
+            return max(0, len(self._heap) - self._cancelled_in_heap)
 
     def _schedule(
         self, when: float, callback: Callback, args: tuple[Any, ...], scope: TimerScope | None
