@@ -74,6 +74,19 @@ class Fetched:
         self.error = error
 
 
+class PublishFailed:
+    """The driver could not deliver these Publish actions (the session dropped before the
+    broker acknowledged them).  The agent puts QoS 1 ones back at the front of its offline
+    queue, in order, and sends them after the next ``Connected``: nothing is lost silently.
+    """
+
+    __slots__ = ("now", "actions")
+
+    def __init__(self, now, actions):
+        self.now = now
+        self.actions = actions
+
+
 # --- actions (agent -> driver) ------------------------------------------------------------
 
 
