@@ -10,7 +10,6 @@ class Metrics:
         self.programs_run = 0  # program starts (load with auto_start, start, boot restore)
         self.program_failures = 0  # programs that ended in `error`
         self.vm_steps_retired = 0  # steps of interpreters already discarded
-        self.dropped_logs = 0  # log lines over the rate limit (or offline: logs are QoS 0)
         self.dropped_events = 0  # handler/timer calls refused because of the task limit
         self.publish_waits = 0  # times a program publish waited for the rate limit
         self.internal_errors = 0  # exceptions caught in the agent itself (bugs)
@@ -35,7 +34,8 @@ class Metrics:
             "reconnects": session.reconnects,
             "dropped": {
                 "offline_queue": session.queue.dropped,
-                "logs": self.dropped_logs + session.dropped_qos0,
+                # over the rate limit, or offline (logs are QoS 0 and not queued)
+                "logs": agent.logs.dropped + session.dropped_qos0,
                 "events": self.dropped_events,
             },
             "offline_queue": len(session.queue),

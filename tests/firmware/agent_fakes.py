@@ -362,7 +362,7 @@ class Rig:
         self.board.clock = self
         self.fs = fs if fs is not None else FakeFS()
         self.cfg = cfg if cfg is not None else config()
-        self.thing = self.cfg["thing_name"]
+        self.thing = self.cfg.get("thing_name")
         self.trace = []  # (kind, fields)
         self.published = []  # (t, topic, payload bytes, qos) that reached the broker
         self.actions = []  # (t, action) everything the agent returned
