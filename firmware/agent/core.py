@@ -154,6 +154,13 @@ class Agent:
                 best = d
         return best
 
+    def load_program(self, now, program_id, source, auto_start=True):
+        """Load a program as if a load request had arrived on the device's own topic
+        (for ``steelhil check`` and the console); returns the actions."""
+        req = {"program_id": program_id, "source": source, "auto_start": auto_start}
+        topic = "steel-programs/%s/load" % self.thing
+        return self.handle(Message(now, topic, dumps(req).encode()))
+
     # --- introspection ---------------------------------------------------------------------------
 
     @property
@@ -217,7 +224,11 @@ class Agent:
 
     def _message(self, ev):
         topic = ev.topic
-        payload = ev.payload if isinstance(ev.payload, bytes) else bytes(ev.payload)
+        payload = ev.payload
+        if isinstance(payload, str):
+            payload = payload.encode()
+        elif not isinstance(payload, bytes):
+            payload = bytes(payload)
         cmd = self.topics.program_command(topic)
         if cmd is not None:
             self.programs.request(cmd, payload, self.now)

@@ -53,7 +53,12 @@ class Board:
         raise NotImplementedError
 
     def wall_time(self):
-        """Seconds since 1970-01-01 (float), from NTP on the board."""
+        """Seconds since 1970-01-01 (float), from NTP on the board.
+
+        An int is fine too, and better on the board: its floats are 32-bit, which cannot
+        hold today's epoch seconds to better than a minute.  The agent uses it for ``ts``
+        fields and ``(current-time)`` (which it truncates to an exact integer).
+        """
         raise NotImplementedError
 
     def heap(self):

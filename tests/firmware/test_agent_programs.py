@@ -216,3 +216,23 @@ def test_status_messages_are_json_with_the_documented_fields():
         assert set(msg) >= {"thing", "program_id", "state", "ts"}
     traced = rig.traced("status")
     assert [f["state"] for f in traced] == rig.states()
+
+
+def test_load_program_is_a_local_load_request():
+    rig = Rig()
+    rig.agent.load_program(rig.now, "local", BLINK)
+    assert rig.agent.program_id == "local" and rig.agent.program_state == "running"
+    rig.agent.load_program(rig.now, "later", BLINK, auto_start=False)
+    assert rig.agent.program_state == "loaded"
+
+
+def test_message_payloads_may_be_str_or_bytearray():
+    from firmware.agent.events import Message
+
+    rig = Rig()
+    rig.send(
+        Message(rig.now, "steel-programs/dev-1/load", '{"program_id": "s", "source": "(led-on)"}')
+    )
+    assert rig.board.led
+    rig.send(Message(rig.now, "steel-programs/dev-1/stop", bytearray(b"{}")))
+    assert rig.agent.program_state == "stopped"
