@@ -462,7 +462,8 @@ class ProgramManager:
         if delta is None:
             return False
         self.agent.trace("shadow-delta", {"program_id": rt.program_id, "delta": text})
-        return rt.shadow_delta(delta)
+        rt.shadow_delta(delta)
+        return True
 
     def button(self, pressed):
         rt = self.runtime

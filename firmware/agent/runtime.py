@@ -63,7 +63,6 @@ class ProgramRuntime:
         self.button_handler = None
         self.main = None
         self.started = False
-        self.stopped = False
         self.now = 0.0
         self._seq = 0
         self._wait = None  # (wake, on_wake) left by a control procedure that suspended
@@ -88,7 +87,6 @@ class ProgramRuntime:
     def stop(self, reason="stopped"):
         """Kill every task and drop timers and handlers; returns the device topic filters
         the program had subscribed to (the agent unsubscribes them)."""
-        self.stopped = True
         for job in self.ready + self.waiting:
             job.task.kill(reason)
         self.ready = []
@@ -121,8 +119,6 @@ class ProgramRuntime:
 
     def spawn(self, proc, args, label):
         """Run ``(proc args...)`` as a new task; None if the task limit refuses it."""
-        if self.stopped:
-            return None
         if self.main is not None and len(self.ready) + len(self.waiting) >= self.limits.tasks:
             self.host.dropped_event(self.program_id, label)
             return None
@@ -241,10 +237,8 @@ class ProgramRuntime:
         e.source = self.program_id + ".scm"
         e.trace = task.trace()
         r = task.r
-        if type(r) is tuple and r[3] is not None:
+        if type(r) is tuple and r[3] is not None:  # paused at a call: where it is
             e.locate(r[3])
-        elif e.trace and e.trace[0][1] is not None:
-            e.locate(e.trace[0][1])
         task.kill("step limit")
         return e
 
@@ -321,10 +315,8 @@ class ProgramRuntime:
         return n
 
     def shadow_delta(self, delta):
-        if self.shadow_handler is not None:
-            self.spawn(self.shadow_handler, [delta], "on-shadow-delta")
-            return True
-        return False
+        """Call the program's ``on-shadow-delta`` handler (the caller checked there is one)."""
+        self.spawn(self.shadow_handler, [delta], "on-shadow-delta")
 
     def button(self, pressed):
         if self.button_handler is not None:

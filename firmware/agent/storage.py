@@ -23,14 +23,9 @@ person or a flashing tool wrote (``/config.json``).
 pointer file is the single commit point of a program load.
 """
 
-import json
-
-try:
-    import hashlib
-except ImportError:  # pragma: no cover - every supported port has hashlib
-    hashlib = None
-
 import binascii
+import hashlib
+import json
 
 from .wire import dumps
 

@@ -25,10 +25,6 @@ class TopicError(ValueError):
         self.message = message
 
 
-def split(topic):
-    return topic.split("/")
-
-
 def matches(filter_, topic):
     """Whether an MQTT topic filter (``+`` and ``#`` wildcards) matches ``topic``."""
     f = filter_.split("/")

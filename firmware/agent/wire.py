@@ -7,7 +7,3 @@ _SEPARATORS = (",", ":")
 
 def dumps(obj):
     return json.dumps(obj, separators=_SEPARATORS)
-
-
-def encode(obj):
-    return dumps(obj).encode()

@@ -77,6 +77,7 @@ def test_errors_name_the_file_and_the_field():
         (with_(limits=[]), "limits: expected an object"),
         (with_(backoff={"initial": 5, "cap": 1}), "backoff.cap must be at least"),
         (with_(backoff={"initial": -1}), "backoff.initial"),
+        (with_(thing_name=b"dev"), "thing_name: expected 1-128 characters, got "),
     ]
     for obj, word in cases:
         with raises(ConfigError, word) as r:

@@ -185,3 +185,55 @@ def test_timer_and_subscription_limits_are_errors_the_program_sees():
         ' (mqtt-subscribe "b" (lambda (t p) 1))',
     )
     assert "at most 1 topic filters" in error_of(rig, "s")["message"]
+
+
+def test_the_step_limit_need_not_be_a_multiple_of_the_slice():
+    rig = Rig(cfg=config(steps=2500, slice_steps=2000))
+    rig.load("spin", "(let loop () (loop))")
+    rig.settle()
+    assert error_of(rig, "spin")["kind"] == "StepLimitExceeded"
+    assert rig.agent.metrics_snapshot()["vm_steps"] == 2500
+
+
+class _StubTask:
+    steps = 0
+    r = None
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def run(self, budget):
+        raise self.exc
+
+    def kill(self, reason):
+        pass
+
+
+def test_an_exception_escaping_the_vm_ends_the_program_not_the_agent():
+    from firmware.agent.runtime import Job
+
+    rig = Rig()
+    rig.load("p", '(set-timer "t" 100 (lambda () 1))')
+    rt = rig.agent.programs.runtime
+    rt.ready.append(Job(_StubTask(ValueError("task is done and cannot run")), "stub", 99))
+    rig.tick()
+    err = error_of(rig, "p")
+    assert err["kind"] == "Generic" and "internal error in the runtime" in err["message"]
+    assert rig.agent.connected
+
+
+def test_a_task_that_waits_without_a_wake_up_is_an_internal_error():
+    from firmware.steel.vm import SUSPEND, WAITING
+
+    rig = Rig()
+    rig.load("p", '(set-timer "t" 100 (lambda () 1))')
+    rt = rig.agent.programs.runtime
+
+    def hang(task, args, pos):
+        task.status = WAITING  # suspends without rt.suspend(): a bug in a host procedure
+        return SUSPEND
+
+    rt.interp.define_control("hang", hang, 0, 0)
+    rt.spawn(rt.interp.compile("(hang)", "x"), [], "hang")
+    rig.tick()
+    assert "waits with no wake-up" in error_of(rig, "p")["message"]

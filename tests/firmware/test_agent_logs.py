@@ -9,6 +9,7 @@ def test_token_bucket():
     b = TokenBucket(3, 2.0, now=0.0)
     assert [b.take(0.0) for _ in range(4)] == [True, True, True, False]
     assert b.wait_time(0.0) == 0.5
+    assert TokenBucket(1, 1.0).wait_time(0.0) == 0.0
     assert not b.take(0.25)
     assert b.take(0.5)
     assert b.take(10.0) and b.take(10.0) and b.take(10.0) and not b.take(10.0)  # capped at 3

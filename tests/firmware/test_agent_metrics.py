@@ -47,6 +47,12 @@ def test_program_memory_reflects_what_the_program_holds():
     rig = Rig()
     rig.load("m", '(define data (make-vector 5000 0)) (set-timer "t" 1000 (lambda () 1))')
     assert rig.agent.metrics_snapshot()["program_memory"] >= 20000
+    rig.load(
+        "h",
+        "(define big (make-vector 3000 0))"
+        "(on-shadow-delta (let ((v (make-vector 4000 0))) (lambda (d) (vector-length v))))",
+    )
+    assert rig.agent.metrics_snapshot()["program_memory"] >= 28000  # the handler's data too
     rig.load("n", "(+ 1 2)")
     assert rig.agent.metrics_snapshot()["program_memory"] < 1000
 
@@ -128,6 +134,8 @@ def test_the_base_jobs_handler_is_inert():
     h = JobsHandler()
     rig = Rig(jobs=h)
     assert h.on_message(rig.agent, "t", b"", 0) == [] and h.next_deadline() is None
+    rig.send(Fetched(rig.now, "not-ours", body=b"x"))
+    assert h.on_fetched(rig.agent, None) == []
 
 
 def test_internal_errors_are_contained_on_devices_and_raised_in_strict_mode():

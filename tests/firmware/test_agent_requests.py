@@ -83,6 +83,19 @@ def test_unknown_program():
     assert rejected(rig)["reason"] == "unknown-program"
 
 
+def test_load_of_a_stored_program_whose_copy_is_damaged():
+    rig = running_rig()
+    rig.load("other", "(+ 1 2)")
+    rig.load("m", MONITOR)
+    store = rig.agent.programs.store
+    path = store.file_for("other", store.find("other"))
+    rig.fs.files[path] = rig.fs.files[path][:-4]
+    rig.load("other")
+    last = rejected(rig)
+    assert last["reason"] == "unknown-program" and "damaged" in last["detail"]
+    assert rig.agent.metrics_snapshot()["storage_errors"] == 1
+
+
 def test_inline_hash_mismatch():
     rig = running_rig()
     rig.load("p", "(+ 1 2)", sha256="0" * 64)

@@ -146,6 +146,8 @@ def test_rejections_from_the_shadow_service_are_traced():
     rig = Rig()
     rig.deliver("$aws/things/dev-1/shadow/update/rejected", {"code": 400, "message": "bad"})
     assert rig.traced("shadow")[-1]["rejected"].endswith("update/rejected")
+    rig.deliver("$aws/things/dev-1/shadow/get/rejected", b"\xff")
+    assert rig.traced("shadow")[-1]["payload"] == "b'\\xff'"
     assert any("update/rejected" in line for line in rig.board.lines)
 
 

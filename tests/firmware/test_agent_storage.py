@@ -196,3 +196,48 @@ def test_state_validation():
     assert not ProgramStore._valid({"recent": [["a"]], "run": True})
     assert not ProgramStore._valid({"recent": [], "run": True, "current": "a"})
     assert ProgramStore._valid({"recent": [], "run": True, "current": None})
+
+
+class GrumpyFS(FakeFS):
+    """A port whose calls raise OSError where the contract says they should not."""
+
+    def read(self, path):
+        if path.endswith("broken"):
+            raise OSError(5)
+        return FakeFS.read(self, path)
+
+    def remove(self, path):
+        raise OSError(5)
+
+    def listdir(self, path):
+        raise OSError(5)
+
+
+def test_storage_tolerates_ports_that_raise_oserror():
+    fs = GrumpyFS()
+    st = Storage(fs)
+    assert st.read("/x/broken") is None
+    st.remove("/x")  # no exception
+    assert st.cleanup("/data") == []
+    fs.garble = True
+    with raises(StorageError, "differ"):
+        st.write("/y", b"data")  # the failed temp file cannot be removed either
+    fs.garble = False
+    ps = ProgramStore(st, "/data")
+    assert ps.boot() == []
+
+
+def test_program_records_that_are_not_what_they_claim_are_ignored():
+    fs, ps = store()
+    sha = sha256_hex(b"(a)")
+    ps.save("a", sha, "(a)", True)
+    path = ps.file_for("a", sha)
+    st = Storage(fs)
+    st.write_json(path, ["not", "a", "record"])
+    assert ps.load("a", sha) is None
+    st.write_json(path, {"program_id": "b", "sha256": sha, "source": "(a)"})
+    assert ps.load("a", sha) is None
+    st.write_json(path, {"program_id": "a", "sha256": sha, "source": 5})
+    assert ps.load("a", sha) is None
+    st.write_json(path, {"program_id": "a", "sha256": sha, "source": "(tampered)"})
+    assert ps.load("a", sha) is None
