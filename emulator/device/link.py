@@ -46,23 +46,29 @@ class LinkStats:
 
 
 class DeviceLink:
-    """MQTT over mutual TLS for one thing; ``host``/``port`` override the endpoint's (a
-    fault-injecting proxy sits there when the harness degrades this device's network)."""
+    """MQTT over mutual TLS for one thing.
+
+    ``host``/``port`` are where the device's config says to connect (a fault-injecting
+    proxy sits there when the harness degrades this device's network); the certificate
+    files are the device's own.
+    """
 
     def __init__(
         self,
-        endpoint: Endpoint,
-        credentials: ThingCredentials,
+        thing_name: str,
+        host: str,
+        port: int,
+        ca_file: str,
+        cert_file: str,
+        key_file: str,
         events: EventSink,
         clock: Clock,
         *,
-        host: str | None = None,
-        port: int | None = None,
         keepalive: int = 30,
     ) -> None:
-        self.thing_name = credentials.thing_name
-        self._host = host or endpoint.mqtt_host
-        self._port = port or endpoint.mqtt_port
+        self.thing_name = thing_name
+        self._host = host
+        self._port = port
         self._keepalive = keepalive
         self._events = events
         self._clock = clock
@@ -73,13 +79,13 @@ class DeviceLink:
         self._blocked_until = 0.0  # wall time before which connects fail (network fault)
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=credentials.thing_name,
+            client_id=thing_name,
             protocol=mqtt.MQTTv311,
             clean_session=False,
         )
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=credentials.ca_file)
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(credentials.cert_file, credentials.key_file)
+        context.load_cert_chain(cert_file, key_file)
         client.tls_set_context(context)
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
@@ -87,10 +93,30 @@ class DeviceLink:
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         self._client = client
-        self._thread = threading.Thread(
-            target=self._run, name=f"link-{self.thing_name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"link-{thing_name}", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def for_thing(
+        cls,
+        endpoint: Endpoint,
+        credentials: ThingCredentials,
+        events: EventSink,
+        clock: Clock,
+        **options: Any,
+    ) -> DeviceLink:
+        """A link for a thing provisioned by an IoT Core (tests, tools)."""
+        return cls(
+            credentials.thing_name,
+            endpoint.mqtt_host,
+            endpoint.mqtt_port,
+            credentials.ca_file,
+            credentials.cert_file,
+            credentials.key_file,
+            events,
+            clock,
+            **options,
+        )
 
     # --- what the device's runner calls (any thread) ------------------------------------
 
@@ -124,6 +150,11 @@ class DeviceLink:
         self._closed.wait(timeout=5)
         self._thread.join(timeout=5)
 
+    def abort(self) -> None:
+        """The device lost power or reset: the socket dies without an MQTT DISCONNECT (the
+        broker sees an unexpected disconnect); returns at once."""
+        self._commands.put(("abort", None))
+
     # --- the network thread -------------------------------------------------------------
 
     def _run(self) -> None:
@@ -137,6 +168,10 @@ class DeviceLink:
                     command = ""
                 if command == "close":
                     self._shutdown()
+                    return
+                if command == "abort":
+                    self._client._sock_close()  # paho has no public way to abort a socket
+                    self._connected = False
                     return
                 if command == "connect":
                     self._attempt_connect()

@@ -33,7 +33,7 @@ def make_link(core: LocalIoTCore, thing: str) -> tuple[DeviceLink, queue.Queue[o
 
 def link_for(core: LocalIoTCore, creds: ThingCredentials) -> tuple[DeviceLink, queue.Queue[object]]:
     events: queue.Queue[object] = queue.Queue()
-    return DeviceLink(core.endpoint, creds, events.put, time.monotonic), events
+    return DeviceLink.for_thing(core.endpoint, creds, events.put, time.monotonic), events
 
 
 def test_connect_subscribe_publish_and_receive(iotcore: LocalIoTCore) -> None:
@@ -102,7 +102,7 @@ def test_a_revoked_certificate_is_refused_without_breaking_the_link(
     creds = iotcore.provision("dev-4")
     events: queue.Queue[object] = queue.Queue()
     iotcore.revoke(creds)
-    link = DeviceLink(iotcore.endpoint, creds, events.put, time.monotonic)
+    link = DeviceLink.for_thing(iotcore.endpoint, creds, events.put, time.monotonic)
     try:
         link.connect()
         refused = wait_for(events, Disconnected)
