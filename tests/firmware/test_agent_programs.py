@@ -236,3 +236,16 @@ def test_message_payloads_may_be_str_or_bytearray():
     assert rig.board.led
     rig.send(Message(rig.now, "steel-programs/dev-1/stop", bytearray(b"{}")))
     assert rig.agent.program_state == "stopped"
+
+
+def test_broadcast_start_stop_and_unload():
+    rig = Rig()
+    rig.load("m", MONITOR)
+    rig.command("stop", "{}", broadcast=True)
+    assert rig.agent.program_state == "stopped"
+    rig.command("start", "", broadcast=True)
+    assert rig.agent.program_state == "running"
+    rig.command("unload", {"program_id": "m"}, broadcast=True)
+    assert rig.agent.program_id is None
+    for cmd in ("start", "stop", "unload"):
+        assert "steel-programs/broadcast/%s" % cmd in rig.subscriptions
