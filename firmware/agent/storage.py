@@ -220,6 +220,11 @@ class ProgramStore:
         removed = self.storage.cleanup(self.root) + self.storage.cleanup(self.dir)
         state = self.storage.read_json(self.pointer_path)
         if not self._valid(state):
+            if self.storage.fs.read(self.pointer_path) is not None:
+                # A damaged pointer (worn flash, not a power cut: the rename prevents
+                # those): keep every program file rather than treat them as orphans.
+                self.state = {"current": None, "run": False, "recent": []}
+                return removed
             state = {"current": None, "run": False, "recent": []}
         self.state = state
         wanted = [self.file_for(e[0], e[1]) for e in state["recent"]]

@@ -190,6 +190,15 @@ def test_boot_removes_orphans_and_temp_files():
     assert ps2.current()[0] == "a"
 
 
+def test_a_damaged_pointer_keeps_the_program_files():
+    fs, ps = store()
+    ps.save("a", sha256_hex(b"(a)"), "(a)", True)
+    fs.files["/data/current.json"] = fs.files["/data/current.json"][:-3]
+    _, ps2 = store(fs)
+    assert ps2.current() is None
+    assert len(fs.listdir("/data/programs")) == 1
+
+
 def test_state_validation():
     assert not ProgramStore._valid(None)
     assert not ProgramStore._valid({"recent": [], "run": 1})
