@@ -37,6 +37,9 @@ from typing import Any
 
 Callback = Callable[..., object]
 
+#: Longest a hold keeps autojump waiting, in real seconds.
+MAX_HOLD = 30.0
+
 #: Default virtual epoch: 2024-11-27T09:33:20Z, a fixed instant so traces are reproducible.
 DEFAULT_EPOCH = 1_732_700_000.0
 
@@ -102,6 +105,24 @@ class Clock:
         self._cond = threading.Condition(threading.Lock())
         self._running_callbacks = False
         self._cancelled_in_heap = 0
+        self._holds = 0
+
+    # --- holds -----------------------------------------------------------------------------
+
+    def hold(self) -> None:
+        """Something real is in flight (a TLS handshake, a SUBACK): until :meth:`release`,
+        autojump must not move virtual time past it.  Any thread; counted."""
+        with self._cond:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._holds = max(0, self._holds - 1)
+            self._cond.notify_all()
+
+    @property
+    def holds(self) -> int:
+        return self._holds
 
     # --- time ------------------------------------------------------------------------------
 
@@ -320,12 +341,20 @@ class VirtualClock(Clock):
         return self.run_until(max(nxt, self._now))
 
     def _wait_for_work(self) -> bool:
-        """Autojump: give other threads ``autojump_threshold`` real seconds to post work."""
+        """Autojump: give other threads ``autojump_threshold`` real seconds to post work,
+        and longer while something holds the clock (at most :data:`MAX_HOLD` seconds, so a
+        hold that is never released cannot stop time for good)."""
         with self._cond:
             self._drop_cancelled_head()
             if self._heap and self._heap[0][0] <= self._now:
                 return True
             self._cond.wait(self.autojump_threshold)
+            give_up = time.monotonic() + MAX_HOLD
+            while self._holds > 0 and time.monotonic() < give_up:
+                self._drop_cancelled_head()
+                if self._heap and self._heap[0][0] <= self._now:
+                    return True
+                self._cond.wait(0.05)
             self._drop_cancelled_head()
             return bool(self._heap) and self._heap[0][0] <= self._now
 

@@ -56,11 +56,16 @@ class Link(Protocol):
 
 
 class Network(Protocol):
-    """Makes the device's link at boot: ``open(config, credentials, post)``; the link
-    reports through ``post(event)`` (from any thread)."""
+    """Makes the device's link at boot: ``open(config, credentials, post, holder)``; the
+    link reports through ``post(event)`` (from any thread) and holds the board's clock
+    (``holder``) while network work it must wait for is in flight."""
 
     def open(
-        self, config: Any, credentials: tuple[bytes, bytes, bytes], post: Callable[[object], None]
+        self,
+        config: Any,
+        credentials: tuple[bytes, bytes, bytes],
+        post: Callable[[object], None],
+        holder: Any = None,
     ) -> Link: ...
 
 
@@ -123,7 +128,7 @@ class AgentApp:
             # From the link's thread: hand over to the clock's thread.
             board.clock.call_soon(self._deliver, generation, event)
 
-        self.link = self.network.open(config, credentials, post)
+        self.link = self.network.open(config, credentials, post, board.clock)
         board.on_button(lambda event: self._deliver(generation, event))
         self._run(lambda agent: agent.start(board.monotonic()))
 

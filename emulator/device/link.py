@@ -14,12 +14,14 @@ thread; the device's runner feeds them to the agent on its own thread.
 from __future__ import annotations
 
 import queue
+import select
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -30,6 +32,15 @@ from firmware.agent.events import Connected, Disconnected, Message
 
 EventSink = Callable[[object], None]
 Clock = Callable[[], float]
+
+
+class Holder(Protocol):
+    """A virtual clock's holds: time must not autojump past network work in flight."""
+
+    def hold(self) -> None: ...
+
+    def release(self) -> None: ...
+
 
 _LOOP_TIMEOUT = 0.05
 
@@ -65,8 +76,10 @@ class DeviceLink:
         clock: Clock,
         *,
         keepalive: int = 30,
+        holder: Holder | None = None,
     ) -> None:
         self.thing_name = thing_name
+        self._holder = holder
         self._host = host
         self._port = port
         self._keepalive = keepalive
@@ -77,6 +90,10 @@ class DeviceLink:
         self._closed = threading.Event()
         self._connected = False
         self._blocked_until = 0.0  # wall time before which connects fail (network fault)
+        self._lock = threading.Lock()
+        self._subscriptions_in_flight = 0  # requested, not yet acknowledged
+        self._subscription_mids: set[int] = set()
+        self._wake_r, self._wake_w = socket.socketpair()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=thing_name,
@@ -92,6 +109,7 @@ class DeviceLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self._thread = threading.Thread(target=self._run, name=f"link-{thing_name}", daemon=True)
         self._thread.start()
@@ -119,75 +137,170 @@ class DeviceLink:
         )
 
     # --- what the device's runner calls (any thread) ------------------------------------
+    # Every call on the paho client happens on the link's network thread: paho writes to the
+    # socket from whichever thread calls it when it does not run its own loop thread, and
+    # two threads writing one TLS socket corrupt the stream (the broker then drops us).
 
     @property
     def connected(self) -> bool:
         return self._connected
 
+    @property
+    def ready(self) -> bool:
+        """Connected, and the broker has acknowledged every subscription requested so far:
+        from now on a message published to the device's topics reaches it."""
+        with self._lock:
+            return self._connected and self._subscriptions_in_flight == 0
+
     def connect(self) -> None:
-        """Start a connection attempt; the result arrives as Connected or Disconnected."""
-        self._commands.put(("connect", None))
+        """Start a connection attempt; the result arrives as Connected or Disconnected.
+
+        Virtual time is held from here until that result is posted: a handshake that takes
+        real time must not let the device's connect timeout expire in virtual time."""
+        self._hold()
+        self._command("connect")
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
-        self._client.publish(topic, payload, qos=qos, retain=retain)
+        self._command("publish", (topic, payload, qos, retain))
 
     def subscribe(self, filters: list[tuple[str, int]]) -> None:
         if filters:
-            self._client.subscribe(list(filters))
+            with self._lock:
+                self._subscriptions_in_flight += 1
+            self._hold()  # until the SUBACK: the device is not listening yet
+            self._command("subscribe", list(filters))
 
     def unsubscribe(self, filters: list[str]) -> None:
         if filters:
-            self._client.unsubscribe(list(filters))
+            self._command("unsubscribe", list(filters))
 
     def sever(self, down_for: float = 0.0) -> None:
         """Network fault: drop the connection now; connects fail for ``down_for`` seconds."""
         self._blocked_until = time.monotonic() + down_for
-        self._commands.put(("sever", None))
+        self._command("sever")
 
     def close(self) -> None:
         """Disconnect cleanly and stop the network thread."""
-        self._commands.put(("close", None))
+        self._command("close")
         self._closed.wait(timeout=5)
         self._thread.join(timeout=5)
 
     def abort(self) -> None:
         """The device lost power or reset: the socket dies without an MQTT DISCONNECT (the
         broker sees an unexpected disconnect); returns at once."""
-        self._commands.put(("abort", None))
+        self._command("abort")
+
+    def _command(self, name: str, argument: Any = None) -> None:
+        self._commands.put((name, argument))
+        try:
+            self._wake_w.send(b"!")
+        except OSError:
+            pass  # the network thread has ended
+
+    def _hold(self) -> None:
+        if self._holder is not None:
+            self._holder.hold()
+
+    def _release(self) -> None:
+        if self._holder is not None:
+            self._holder.release()
 
     # --- the network thread -------------------------------------------------------------
 
     def _run(self) -> None:
         try:
             while True:
-                try:
-                    command, _ = self._commands.get(
-                        timeout=_LOOP_TIMEOUT if self._socket_open() else 0.5
-                    )
-                except queue.Empty:
-                    command = ""
-                if command == "close":
-                    self._shutdown()
-                    return
-                if command == "abort":
-                    self._client._sock_close()  # paho has no public way to abort a socket
-                    self._connected = False
-                    return
-                if command == "connect":
-                    self._attempt_connect()
-                elif command == "sever":
-                    self._drop("network dropped (fault injection)")
-                if self._socket_open():
-                    rc = self._client.loop(timeout=_LOOP_TIMEOUT)
-                    if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN) and self._connected:
-                        self._drop(f"connection lost ({mqtt.error_string(rc)})")
+                while True:
+                    try:
+                        name, argument = self._commands.get_nowait()
+                    except queue.Empty:
+                        break
+                    if name == "close":
+                        self._shutdown()
+                        return
+                    if name == "abort":
+                        self._forget_subscriptions()
+                        self._client._sock_close()  # paho has no public way to abort a socket
+                        self._connected = False
+                        return
+                    self._execute(name, argument)
+                self._pump(_LOOP_TIMEOUT * 10)
         finally:
             self._closed.set()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _execute(self, name: str, argument: Any) -> None:
+        client = self._client
+        if name == "connect":
+            self._attempt_connect()
+        elif name == "sever":
+            self._drop("network dropped (fault injection)")
+        elif name == "publish":
+            topic, payload, qos, retain = argument
+            client.publish(topic, payload, qos=qos, retain=retain)
+        elif name == "subscribe":
+            rc, mid = client.subscribe(argument)
+            with self._lock:
+                if rc == mqtt.MQTT_ERR_SUCCESS and mid is not None and self._connected:
+                    self._subscription_mids.add(mid)
+                else:  # not connected: nothing will acknowledge it
+                    self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
+                    self._release()
+        elif name == "unsubscribe":
+            client.unsubscribe(argument)
+
+    def _pump(self, timeout: float) -> None:
+        """One round of paho's external loop: wait for the socket or a command, then read,
+        write and keep the session alive (paho's own ``loop`` does the same, with its own
+        wake-up socket)."""
+        client = self._client
+        sock = client.socket()
+        rlist: list[Any] = [self._wake_r]
+        wlist: list[Any] = []
+        pending = 0
+        if sock is not None:
+            rlist.append(sock)
+            if client.want_write():
+                wlist.append(sock)
+            pending = sock.pending() if hasattr(sock, "pending") else 0
+            if pending:
+                timeout = 0.0  # TLS has already decrypted bytes that select cannot see
+        try:
+            readable, writable, _ = select.select(rlist, wlist, [], timeout)
+        except (OSError, ValueError):
+            self._drop("socket error")
+            return
+        if self._wake_r in readable:
+            try:
+                self._wake_r.recv(4096)
+            except OSError:
+                pass
+        if sock is None:
+            return
+        if sock in readable or pending:
+            rc = client.loop_read()
+            if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                self._drop(f"connection lost ({mqtt.error_string(rc)})")
+                return
+        if sock in writable and client.socket() is not None:
+            rc = client.loop_write()
+            if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                self._drop(f"connection lost ({mqtt.error_string(rc)})")
+                return
+        if client.socket() is not None:
+            client.loop_misc()
 
     def _socket_open(self) -> bool:
         return self._client.socket() is not None
 
     def _attempt_connect(self) -> None:
+        try:
+            self._connect_once()
+        finally:
+            self._release()  # the outcome (if any) is posted already
+
+    def _connect_once(self) -> None:
         if self._connected:
             return
         if time.monotonic() < self._blocked_until:
@@ -202,9 +315,7 @@ class DeviceLink:
         # handshake with TLS 1.3) arrives while the loop runs.
         deadline = time.monotonic() + 10
         while not self._connected and self._socket_open() and time.monotonic() < deadline:
-            rc = self._client.loop(timeout=_LOOP_TIMEOUT)
-            if rc not in (mqtt.MQTT_ERR_SUCCESS,):
-                break
+            self._pump(_LOOP_TIMEOUT)
         if not self._connected:
             self._client._sock_close()  # paho has no public way to abort a socket
             self._fail("connect refused or timed out")
@@ -213,7 +324,15 @@ class DeviceLink:
         self.stats.connect_failures += 1
         self._events(Disconnected(self._clock(), reason))
 
+    def _forget_subscriptions(self) -> None:
+        with self._lock:
+            for _ in range(self._subscriptions_in_flight):
+                self._release()
+            self._subscriptions_in_flight = 0
+            self._subscription_mids.clear()
+
     def _drop(self, reason: str) -> None:
+        self._forget_subscriptions()
         self._client._sock_close()  # paho has no public way to abort a socket
         if self._connected:
             self._connected = False
@@ -224,7 +343,7 @@ class DeviceLink:
         if self._socket_open():
             try:
                 self._client.disconnect()
-                self._client.loop(timeout=_LOOP_TIMEOUT)
+                self._pump(_LOOP_TIMEOUT)
             except OSError:
                 pass
             self._client._sock_close()
@@ -244,6 +363,7 @@ class DeviceLink:
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
     ) -> None:
+        self._forget_subscriptions()
         if self._connected:
             self._connected = False
             self.stats.disconnects += 1
@@ -252,6 +372,15 @@ class DeviceLink:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
         self._events(Message(self._clock(), msg.topic, bytes(msg.payload)))
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        with self._lock:
+            if mid in self._subscription_mids:
+                self._subscription_mids.discard(mid)
+                self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
+                self._release()
 
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any

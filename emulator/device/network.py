@@ -18,7 +18,7 @@ from typing import Any
 
 from firmware.agent.events import Connected, Message
 
-from .link import DeviceLink
+from .link import DeviceLink, Holder
 
 Post = Callable[[object], None]
 
@@ -31,7 +31,13 @@ class IoTCoreNetwork:
         self.workdir = workdir if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.links: dict[str, DeviceLink] = {}
 
-    def open(self, config: Any, credentials: tuple[bytes, bytes, bytes], post: Post) -> DeviceLink:
+    def open(
+        self,
+        config: Any,
+        credentials: tuple[bytes, bytes, bytes],
+        post: Post,
+        holder: Holder | None = None,
+    ) -> DeviceLink:
         # ssl needs files: the device's own certificate bytes, copied out of its flash.
         directory = self.workdir / config.thing_name
         directory.mkdir(parents=True, exist_ok=True)
@@ -50,6 +56,7 @@ class IoTCoreNetwork:
             paths[2],
             post,
             time.monotonic,
+            holder=holder,
         )
         self.links[config.thing_name] = link
         return link
@@ -111,7 +118,13 @@ class OfflineNetwork:
     def __init__(self) -> None:
         self.links: dict[str, OfflineLink] = {}
 
-    def open(self, config: Any, credentials: tuple[bytes, bytes, bytes], post: Post) -> OfflineLink:
+    def open(
+        self,
+        config: Any,
+        credentials: tuple[bytes, bytes, bytes],
+        post: Post,
+        holder: Holder | None = None,
+    ) -> OfflineLink:
         link = OfflineLink(post)
         self.links[config.thing_name] = link
         return link

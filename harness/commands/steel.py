@@ -3,7 +3,7 @@
 ``run`` executes a program with the language alone (no board: device procedures such as
 ``led-on`` are unknown there; ``steelhil check`` runs programs on a virtual board).
 ``check`` compiles without running and reports what would fail before the program starts,
-plus likely mistakes; it knows the device API's names so device programs can be checked.
+plus likely mistakes; it declares the firmware's device API so device programs can be checked.
 """
 
 from __future__ import annotations
@@ -17,27 +17,6 @@ from typing import Any, TextIO
 from firmware.steel import Interpreter, SteelError, write_string
 from firmware.steel.reader import read
 from firmware.steel.values import VOID
-
-# The device API (DESIGN.md §4) with each procedure's arity (min, max; -1: any number).
-# `check` declares these so that device programs compile; they are never run here.
-DEVICE_API: dict[str, tuple[int, int]] = {
-    "log": (2, 2),
-    "led-on": (0, 0),
-    "led-off": (0, 0),
-    "led-set-color": (3, 3),
-    "read-sensors": (0, 0),
-    "read-imu": (0, 0),
-    "button-pressed?": (0, 0),
-    "get": (2, 3),
-    "mqtt-publish": (2, 3),
-    "mqtt-subscribe": (2, 2),
-    "shadow-update": (2, 2),
-    "on-shadow-delta": (1, 1),
-    "set-timer": (3, 3),
-    "cancel-timer": (1, 1),
-    "current-time": (0, 0),
-    "device-id": (0, 0),
-}
 
 EXIT_OK = 0
 EXIT_PROGRAM_ERROR = 1
@@ -122,6 +101,20 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _NoDevice:
+    """Stands in for the agent when the device API is only declared, never called."""
+
+    board = None
+
+
+def declare_device_api(interp: Any) -> None:
+    """The firmware's own device procedures (names, arities, docs), so that ``check`` knows
+    exactly what a device offers; compiling never calls them."""
+    from firmware.agent import device_api
+
+    device_api.install(interp, None, _NoDevice())
+
+
 def _declare(interp: Any, name: str, arity: tuple[int, int]) -> None:
     def not_on_the_host(*_: Any) -> Any:
         raise SteelError("Generic", f"{name} is a device procedure; it cannot run in `check`")
@@ -135,8 +128,7 @@ def _check(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     interp = Interpreter(output=lambda s: None)
     if not args.no_device_api:
-        for name, arity in DEVICE_API.items():
-            _declare(interp, name, arity)
+        declare_device_api(interp)
     for name in args.declare:
         _declare(interp, name, (0, -1))
     warnings, error = interp.check(source, str(args.file))

@@ -142,3 +142,18 @@ def test_builtins_lists_the_procedures() -> None:
     assert result.returncode == 0
     assert {"map", "hash-ref", "json-encode", "string-split", "call/cc"} <= set(names)
     assert len(names) > 190
+
+
+def test_check_declares_the_firmwares_whole_device_api(tmp_path: Path) -> None:
+    prog = write(
+        tmp_path,
+        "api.scm",
+        "(on-button (lambda (pressed) (led-set-color 0 0 (if pressed 255 0))))\n"
+        '(mqtt-subscribe "cmd/led" (lambda (topic payload) (mqtt-unsubscribe "cmd/led")))\n'
+        "(math-log 10)\n",
+    )
+    result = steelhil("steel", "check", "--strict", str(prog))
+    assert result.returncode == 0, result.stderr
+    wrong = write(tmp_path, "wrong.scm", "(on-button)\n")
+    result = steelhil("steel", "check", str(wrong))
+    assert "ArityMismatch: on-button" in result.stderr
