@@ -142,5 +142,187 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    register_check(subparsers)
+# --- steelhil device run / steelhil fleet up --------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--iotcore",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the IoT Core's directory with endpoint.json (default: $STEELHIL_IOTCORE_DIR, "
+        "else ./.iotcore; start one with `steelhil iotcore up --detach`)",
+    )
+    parser.add_argument("--program", type=Path, help="a Steel program to load at boot")
+    parser.add_argument(
+        "--sensor", action="append", default=[], type=parse_sensor, metavar="NAME=VALUE"
+    )
+    parser.add_argument(
+        "--virtual",
+        action="store_true",
+        help="virtual time (timers fire as fast as the network allows) instead of real time",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not echo the console")
+
+
+def register_device(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    device = subparsers.add_parser("device", help="run an emulated device")
+    sub = device.add_subparsers(dest="device_command", metavar="ACTION", required=True)
+    run = sub.add_parser(
+        "run", help="one virtual board running the firmware agent, connected to an IoT Core"
+    )
+    run.add_argument("--thing", required=True, help="the thing name (provisioned if needed)")
+    run.add_argument("--pty", action="store_true", help="expose the serial console on a PTY")
+    _common(run)
+    run.set_defaults(func=_device_run)
+
+
+def register_fleet(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fleet = subparsers.add_parser("fleet", help="run many emulated devices in one process")
+    sub = fleet.add_subparsers(dest="fleet_command", metavar="ACTION", required=True)
+    up = sub.add_parser("up", help="N virtual boards running the agent, connected to an IoT Core")
+    up.add_argument("--count", type=int, required=True)
+    up.add_argument("--prefix", default="dev", help="thing names are PREFIX-0001, ...")
+    up.add_argument("--status-every", type=float, default=10.0, metavar="SECONDS")
+    _common(up)
+    up.set_defaults(func=_fleet_up)
+
+
+def _open_fleet(args: argparse.Namespace) -> tuple[Any, Path] | None:
+    import os
+
+    from emulator.board.clock import RealTimeClock, VirtualClock
+    from emulator.iotcore.endpoint import Endpoint
+
+    from .fleet import Fleet, RemoteIoTCore
+
+    directory = args.iotcore or Path(os.environ.get("STEELHIL_IOTCORE_DIR", ".iotcore"))
+    endpoint_file = directory / "endpoint.json"
+    if not endpoint_file.is_file():
+        print(
+            f"steelhil: no IoT Core at {directory} (no endpoint.json); start one with: "
+            f"steelhil iotcore up --dir {directory} --detach",
+            file=sys.stderr,
+        )
+        return None
+    endpoint = Endpoint.load(endpoint_file)
+    core = RemoteIoTCore(endpoint, directory / "things")
+    clock = VirtualClock(autojump_threshold=0.05) if args.virtual else RealTimeClock()
+    workdir = directory / "devices"
+    return Fleet(core, workdir, clock=clock), workdir
+
+
+def _prepare(fleet: Any, args: argparse.Namespace, names: list[str]) -> str | None:
+    """Provision and boot the devices; returns an error message or None."""
+    from emulator.board.models import Environment
+
+    source = None
+    if args.program is not None:
+        try:
+            source = args.program.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return f"cannot read {args.program}: {exc}"
+    program_id = _safe_program_id(args.program.stem) if args.program is not None else ""
+    for name in names:
+        env = Environment()
+        if args.sensor:
+            env.set(**dict(args.sensor))
+        device = fleet.add(name, env=env)
+        if not args.quiet:
+            device.board.serial.subscribe(_echo(name, len(names) > 1))
+        if source is not None:
+            fleet.call(lambda d=device: d.app.load_program(program_id, source))
+    return None
+
+
+def _echo(name: str, prefixed: bool) -> Any:
+    def write(chunk: bytes) -> None:
+        text = chunk.decode("utf-8", "replace")
+        if prefixed:
+            text = "".join(f"[{name}] {line}\n" for line in text.splitlines() if line.strip())
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    return write
+
+
+def _safe_program_id(stem: str) -> str:
+    allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+    return "".join(c if c in allowed else "-" for c in stem)[:64] or "program"
+
+
+def _wait_for_signal(report: Any = None, every: float = 10.0) -> None:
+    import signal
+    import threading
+
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(every if report is not None else 3600):
+            if report is not None:
+                report()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _device_run(args: argparse.Namespace) -> int:
+    opened = _open_fleet(args)
+    if opened is None:
+        return EXIT_USAGE
+    fleet, _ = opened
+    pty = None
+    with fleet:
+        error = _prepare(fleet, args, [args.thing])
+        if error:
+            print(f"steelhil device run: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        board = fleet.devices[args.thing].board
+        if args.pty:
+            from emulator.board.pty_console import PtyConsole
+
+            pty = PtyConsole(board.serial)
+            print(f"steelhil device run: serial console on {pty.path}", file=sys.stderr)
+        print(f"steelhil device run: {args.thing} running; Ctrl-C to stop", file=sys.stderr)
+        try:
+            _wait_for_signal()
+        finally:
+            if pty is not None:
+                pty.close()
+    return EXIT_OK
+
+
+def _fleet_up(args: argparse.Namespace) -> int:
+    if args.count < 1:
+        print("steelhil fleet up: --count must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    opened = _open_fleet(args)
+    if opened is None:
+        return EXIT_USAGE
+    fleet, _ = opened
+    names = [f"{args.prefix}-{i:04d}" for i in range(1, args.count + 1)]
+    with fleet:
+        error = _prepare(fleet, args, names)
+        if error:
+            print(f"steelhil fleet up: {error}", file=sys.stderr)
+            return EXIT_USAGE
+
+        def report() -> None:
+            links = fleet.network.links
+            up = sum(1 for link in links.values() if link.connected)
+            sent = sum(link.stats.published for link in links.values())
+            print(
+                f"fleet: {up}/{len(names)} connected, {sent} messages acknowledged, "
+                f"virtual time {fleet.now():.1f}s",
+                file=sys.stderr,
+            )
+
+        print(f"steelhil fleet up: {len(names)} devices running; Ctrl-C to stop", file=sys.stderr)
+        _wait_for_signal(report, args.status_every)
+        report()  # where things stood when it was stopped
+    return EXIT_OK

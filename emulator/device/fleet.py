@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from emulator.board.clock import VirtualClock
+from emulator.board.clock import Clock, VirtualClock
 from emulator.board.models import Environment
-from emulator.iotcore.core import LocalIoTCore
-from emulator.iotcore.provision import ThingCredentials
+from emulator.iotcore.endpoint import Endpoint
+from emulator.iotcore.provision import DEFAULT_POLICY_NAME, Provisioner, ThingCredentials
 
 from .app import Trace
 from .device import DeviceIdentity, EmulatedDevice, build_device
@@ -36,8 +36,48 @@ OBSERVER_POLICY: dict[str, Any] = {
 }
 
 
+class IoTCoreAccess(Protocol):
+    """What a fleet needs from an IoT Core: where it is, and a way to provision things.
+    :class:`~emulator.iotcore.core.LocalIoTCore` is one; :class:`RemoteIoTCore` wraps any
+    other (one running in another process, or AWS) through its endpoint."""
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    def provision(
+        self,
+        thing_name: str,
+        *,
+        policy_name: str = ...,
+        policy_document: Mapping[str, Any] | None = None,
+    ) -> ThingCredentials: ...
+
+
+class RemoteIoTCore:
+    """An IoT Core reached only through its endpoint: provisioning goes through boto3."""
+
+    def __init__(self, endpoint: Endpoint, things_dir: Path) -> None:
+        self._endpoint = endpoint
+        self._provisioner = Provisioner(endpoint, things_dir)
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._endpoint
+
+    def provision(
+        self,
+        thing_name: str,
+        *,
+        policy_name: str = DEFAULT_POLICY_NAME,
+        policy_document: Mapping[str, Any] | None = None,
+    ) -> ThingCredentials:
+        return self._provisioner.provision(
+            thing_name, policy_name=policy_name, policy_document=policy_document
+        )
+
+
 def identity_for(
-    core: LocalIoTCore, credentials: ThingCredentials, **options: Any
+    core: IoTCoreAccess, credentials: ThingCredentials, **options: Any
 ) -> DeviceIdentity:
     """What goes on a device's flash for a thing provisioned by ``core``."""
     endpoint = core.endpoint
@@ -55,14 +95,17 @@ def identity_for(
 class Fleet:
     def __init__(
         self,
-        core: LocalIoTCore,
+        core: IoTCoreAccess,
         workdir: Path,
         *,
+        clock: Clock | None = None,
         autojump: float = 0.05,
         trace: Callable[[str, str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.core = core
-        self.clock = VirtualClock(autojump_threshold=autojump)
+        self.clock: Clock = (
+            clock if clock is not None else VirtualClock(autojump_threshold=autojump)
+        )
         self.network = IoTCoreNetwork(workdir / "links")
         self.devices: dict[str, EmulatedDevice] = {}
         self.credentials: dict[str, ThingCredentials] = {}
@@ -116,9 +159,17 @@ class Fleet:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                if not self.devices:  # no device yet: time has nothing to move
+                    self._stop.wait(0.02)
+                    self._drain()
+                    continue
                 self.clock.run_until(self.clock.now() + 3600, stop=self._stop.is_set)
         except BaseException as exc:  # surfaced by call() and stop()
             self._error = exc
+
+    def _drain(self) -> None:
+        """Run what other threads posted, without letting time pass."""
+        self.clock.run_until(self.clock.now())
 
     def call(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
         """Run ``fn`` on the clock's thread (or directly if the fleet is not running)."""
