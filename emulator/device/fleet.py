@@ -25,6 +25,7 @@ from emulator.iotcore.provision import DEFAULT_POLICY_NAME, Provisioner, ThingCr
 
 from .app import Trace
 from .device import DeviceIdentity, EmulatedDevice, build_device
+from .link import LinkMonitor
 from .network import IoTCoreNetwork
 
 T = TypeVar("T")
@@ -101,12 +102,13 @@ class Fleet:
         clock: Clock | None = None,
         autojump: float = 0.05,
         trace: Callable[[str, str, dict[str, Any]], None] | None = None,
+        monitor: LinkMonitor | None = None,
     ) -> None:
         self.core = core
         self.clock: Clock = (
             clock if clock is not None else VirtualClock(autojump_threshold=autojump)
         )
-        self.network = IoTCoreNetwork(workdir / "links")
+        self.network = IoTCoreNetwork(workdir / "links", monitor=monitor)
         self.devices: dict[str, EmulatedDevice] = {}
         self.credentials: dict[str, ThingCredentials] = {}
         self._trace = trace
@@ -136,6 +138,15 @@ class Fleet:
         )
         self.devices[thing_name] = device
         return device
+
+    def remove(self, thing_name: str) -> None:
+        """Power the device off for good and close its link (its thing stays provisioned)."""
+        device = self.devices.pop(thing_name, None)
+        if device is not None:
+            self.call(lambda: device.board.power_cut() if device.board.powered else None)
+        link = self.network.links.pop(thing_name, None)
+        if link is not None:
+            link.close()
 
     def _device_trace(self, thing_name: str) -> Trace | None:
         sink = self._trace

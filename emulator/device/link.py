@@ -42,6 +42,17 @@ class Holder(Protocol):
     def release(self) -> None: ...
 
 
+class LinkMonitor(Protocol):
+    """Sees what crosses a link (the harness uses it to keep virtual time from running past
+    messages between itself and a device).  Called from any thread; must not block."""
+
+    def sent(self, thing: str, topic: str, payload: bytes) -> None: ...
+
+    def received(self, thing: str, topic: str, payload: bytes) -> None: ...
+
+    def link_down(self, thing: str) -> None: ...
+
+
 _LOOP_TIMEOUT = 0.05
 
 
@@ -77,9 +88,11 @@ class DeviceLink:
         *,
         keepalive: int = 30,
         holder: Holder | None = None,
+        monitor: LinkMonitor | None = None,
     ) -> None:
         self.thing_name = thing_name
         self._holder = holder
+        self._monitor = monitor
         self._host = host
         self._port = port
         self._keepalive = keepalive
@@ -161,6 +174,8 @@ class DeviceLink:
         self._command("connect")
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        if self._monitor is not None and self._connected:
+            self._monitor.sent(self.thing_name, topic, payload)
         self._command("publish", (topic, payload, qos, retain))
 
     def subscribe(self, filters: list[tuple[str, int]]) -> None:
@@ -178,6 +193,10 @@ class DeviceLink:
         """Network fault: drop the connection now; connects fail for ``down_for`` seconds."""
         self._blocked_until = time.monotonic() + down_for
         self._command("sever")
+
+    def unblock(self) -> None:
+        """End a network fault early: the next connect attempt may succeed."""
+        self._blocked_until = 0.0
 
     def close(self) -> None:
         """Disconnect cleanly and stop the network thread."""
@@ -325,6 +344,8 @@ class DeviceLink:
         self._events(Disconnected(self._clock(), reason))
 
     def _forget_subscriptions(self) -> None:
+        if self._monitor is not None:
+            self._monitor.link_down(self.thing_name)
         with self._lock:
             for _ in range(self._subscriptions_in_flight):
                 self._release()
@@ -371,7 +392,10 @@ class DeviceLink:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        self._events(Message(self._clock(), msg.topic, bytes(msg.payload)))
+        payload = bytes(msg.payload)
+        self._events(Message(self._clock(), msg.topic, payload))
+        if self._monitor is not None:
+            self._monitor.received(self.thing_name, msg.topic, payload)
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any

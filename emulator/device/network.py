@@ -18,7 +18,7 @@ from typing import Any
 
 from firmware.agent.events import Connected, Message
 
-from .link import DeviceLink, Holder
+from .link import DeviceLink, Holder, LinkMonitor
 
 Post = Callable[[object], None]
 
@@ -26,7 +26,8 @@ Post = Callable[[object], None]
 class IoTCoreNetwork:
     """Opens a :class:`DeviceLink` per device boot; keeps them by thing name."""
 
-    def __init__(self, workdir: Path | None = None) -> None:
+    def __init__(self, workdir: Path | None = None, monitor: LinkMonitor | None = None) -> None:
+        self.monitor = monitor
         self._tmp = None if workdir is not None else tempfile.TemporaryDirectory()
         self.workdir = workdir if workdir is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.links: dict[str, DeviceLink] = {}
@@ -57,6 +58,7 @@ class IoTCoreNetwork:
             post,
             time.monotonic,
             holder=holder,
+            monitor=self.monitor,
         )
         self.links[config.thing_name] = link
         return link

@@ -1,0 +1,216 @@
+"""The default backend: virtual boards in this process, on one virtual clock.
+
+All boards of a run share one :class:`~emulator.device.fleet.Fleet` (one clock thread), kept
+in the backend session; each scenario opens its devices on it and closes them at the end.
+The fleet's links report what they send and receive to an
+:class:`~emulator.device.inflight.InFlight` tracker, so virtual time never runs past a
+message between the harness and a device (see :mod:`harness.timebase`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from emulator.board.clock import RealTimeClock, VirtualClock
+from emulator.board.models import Noise, Trace
+from emulator.board.models import Sequence as SequenceModel
+from emulator.device.fleet import Fleet
+from emulator.device.inflight import InFlight
+from harness.timebase import VirtualTimeBase, WallTimeBase
+
+from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
+
+_STATE = "emulated"
+
+
+class _FleetState:
+    def __init__(self, session: BackendSession) -> None:
+        self.clock = RealTimeClock() if session.realtime else VirtualClock(autojump_threshold=0.05)
+        self.inflight = InFlight(self.clock)
+        self.fleet = Fleet(
+            session.core,  # type: ignore[arg-type]
+            Path(session.workdir) / "emulated",
+            clock=self.clock,
+            monitor=self.inflight,
+        ).start()
+        self.time: TimeBase
+        if session.realtime:
+            self.time = WallTimeBase()
+        else:
+            self.time = VirtualTimeBase(self.clock, inflight=self.inflight)
+
+    def close(self) -> None:
+        if isinstance(self.time, VirtualTimeBase):
+            self.time.close()
+        self.fleet.stop()
+
+
+def fleet_state(session: BackendSession) -> _FleetState:
+    state = session.state.get(_STATE)
+    if state is None:
+        state = _FleetState(session)
+        session.state[_STATE] = state
+        session.closers.append(state.close)
+    assert isinstance(state, _FleetState)
+    return state
+
+
+class EmulatedBackend:
+    name = "emulated"
+
+    def open(self, spec: BoardSpec, session: BackendSession) -> EmulatedDevice:
+        state = fleet_state(session)
+        options = dict(spec.options)
+        identity: dict[str, Any] = {}
+        if "limits" in options:
+            identity["limits"] = dict(options["limits"])
+        if "metrics_interval" in options:
+            identity["metrics_interval"] = float(options["metrics_interval"])
+        state.fleet.add(spec.name, seed=session.seed, **identity)
+        return EmulatedDevice(state, spec)
+
+
+class EmulatedDevice:
+    """A :class:`~harness.backends.base.Device` over a board in the shared fleet."""
+
+    def __init__(self, state: _FleetState, spec: BoardSpec) -> None:
+        self._state = state
+        self._fleet = state.fleet
+        self._spec = spec
+        self._lines: list[LogLine] = []
+        self._partial = b""
+        self.emulated = self._fleet.devices[spec.name]
+        board = self.emulated.board
+        self._unsubscribe = self._fleet.call(lambda: board.serial.subscribe(self._console))
+
+    # --- identity ----------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._spec.name
+
+    @property
+    def backend(self) -> str:
+        return "emulated"
+
+    @property
+    def time(self) -> TimeBase:
+        return self._state.time
+
+    def describe(self) -> dict[str, Any]:
+        board = self.emulated.board
+        facts: dict[str, Any] = self._fleet.call(board.describe)
+        agent = self.emulated.agent
+        if agent is not None:
+            facts["firmware_version"] = getattr(agent, "version", None)
+        return facts
+
+    # --- observation -----------------------------------------------------------------------
+
+    def _console(self, chunk: bytes) -> None:  # the clock's thread
+        data = self._partial + chunk
+        *lines, self._partial = data.split(b"\n")
+        t = self._state.time.now()
+        for raw in lines:
+            text = raw.rstrip(b"\r").decode("utf-8", "replace")
+            self._lines.append(LogLine(t, self.name, text))
+
+    def log(self) -> Sequence[LogLine]:
+        return list(self._lines)
+
+    def led(self) -> bool:
+        board = self.emulated.board
+        return bool(self._fleet.call(lambda: board.led.on))
+
+    def pixel(self) -> tuple[int, int, int]:
+        board = self.emulated.board
+        color: tuple[int, int, int] = self._fleet.call(lambda: board.pixel.color)
+        return color
+
+    # --- stimulus --------------------------------------------------------------------------
+
+    def set_sensors(self, values: Mapping[str, float]) -> None:
+        board = self.emulated.board
+        self._fleet.call(lambda: board.env.set(**{k: float(v) for k, v in values.items()}))
+
+    def set_sensor_model(self, quantity: str, model: Mapping[str, Any]) -> None:
+        board = self.emulated.board
+        now = self._fleet.now()
+        kind = model.get("kind")
+        built: Any
+        if kind == "sequence":
+            every = float(model.get("every", 60.0))
+            values = [float(v) for v in model["values"]]
+            built = SequenceModel(
+                [(now + i * every, v) for i, v in enumerate(values)],
+                model.get("interpolation", "step"),
+            )
+        elif kind == "noise":
+            built = Noise(
+                float(model["mean"]),
+                float(model.get("stddev", 1.0)),
+                seed=int(model.get("seed", 0)),
+            )
+        elif kind == "csv":
+            trace = Trace.load(Path(model["file"]))
+            built = trace.model(str(model.get("column", quantity)))
+            self._fleet.call(lambda: board.env.set(relative_to=now, **{quantity: built}))
+            return
+        else:
+            raise Unsupported(f"unknown sensor model kind {kind!r}")
+        self._fleet.call(lambda: board.env.set(**{quantity: built}))
+
+    def press_button(self, hold: float = 0.1) -> None:
+        board = self.emulated.board
+        clock = self._state.clock
+        self._fleet.call(board.button.press)
+        clock.call_later(hold, board.button.release)
+
+    # --- faults ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        board = self.emulated.board
+        self._fleet.call(board.reset)
+
+    def power_cycle(self, off_for: float = 0.0) -> None:
+        board = self.emulated.board
+        if off_for <= 0:
+            self._fleet.call(lambda: board.power_cycle(0.0))
+            return
+        self._fleet.call(board.power_cut)
+        self._state.clock.call_later(off_for, board.power_on)
+
+    def cut_power_at_write(self, nth: int) -> None:
+        board = self.emulated.board
+        self._fleet.call(lambda: board.flash.cut_power_at(nth))
+
+    def skew_clock(self, seconds: float) -> None:
+        board = self.emulated.board
+        self._fleet.call(lambda: board.skew_wall_clock(seconds))
+
+    def set_network(self, *, down: bool = False, latency: float = 0.0, loss: float = 0.0) -> None:
+        link = self._fleet.network.links.get(self.name)
+        if latency or loss:
+            raise Unsupported(
+                "the emulated backend shapes latency and loss through the fault proxy "
+                "(harness.netem), which this build does not wire in yet; use down: true"
+            )
+        if link is None:
+            return
+        if down:
+            link.sever(down_for=10**9)
+        else:
+            link.unblock()
+
+    # --- the harness's publish path ------------------------------------------------------------
+
+    def expect_delivery(self, topic: str) -> None:
+        """The harness is about to publish ``topic`` to this device: hold virtual time until
+        it arrives."""
+        self._state.inflight.to_devices([self.name], topic)
+
+    def close(self) -> None:
+        self._unsubscribe()
+        self._fleet.remove(self.name)

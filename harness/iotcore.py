@@ -1,0 +1,106 @@
+"""The IoT Core a run talks to: the local one (started by the harness) or AWS.
+
+DESIGN.md principle 3: one interface, two implementations.  The engine, the backends and the
+fixtures only use :class:`HarnessCore`; which side it is decides nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from emulator.iotcore.endpoint import Endpoint
+from emulator.iotcore.provision import ThingCredentials
+
+from .backends.base import Unsupported
+
+#: The harness's own client may read and write every topic (its eyes and hands).
+OBSERVER_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}],
+}
+
+
+class HarnessCore(Protocol):
+    kind: str  # "local" or "aws:<region>"
+
+    @property
+    def endpoint(self) -> Endpoint: ...
+
+    def provision(self, thing_name: str) -> ThingCredentials: ...
+
+    def observer_credentials(self) -> ThingCredentials: ...
+
+    def iot(self) -> Any: ...
+
+    def iot_data(self) -> Any: ...
+
+    def restart_broker(self, down_for: float = 0.0) -> None: ...
+
+    def revoke(self, thing_name: str) -> None: ...
+
+
+class LocalCore:
+    """The local IoT Core (Mosquitto + shadow/jobs services + moto) as the harness uses it."""
+
+    kind = "local"
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self._credentials: dict[str, ThingCredentials] = {}
+
+    @property
+    def endpoint(self) -> Endpoint:
+        endpoint: Endpoint = self.core.endpoint
+        return endpoint
+
+    def provision(
+        self,
+        thing_name: str,
+        *,
+        policy_name: str | None = None,
+        policy_document: Mapping[str, Any] | None = None,
+    ) -> ThingCredentials:
+        options: dict[str, Any] = {}
+        if policy_name is not None:
+            options["policy_name"] = policy_name
+        if policy_document is not None:
+            options["policy_document"] = policy_document
+        creds: ThingCredentials = self.core.provision(thing_name, **options)
+        self._credentials[thing_name] = creds
+        return creds
+
+    def observer_credentials(self) -> ThingCredentials:
+        return self.provision(
+            "steelhil-observer", policy_name="steelhil-observer", policy_document=OBSERVER_POLICY
+        )
+
+    def iot(self) -> Any:
+        return self.core.iot()
+
+    def iot_data(self) -> Any:
+        return self.core.iot_data()
+
+    def restart_broker(self, down_for: float = 0.0) -> None:
+        self.core.restart_broker(down_for=down_for)
+
+    def revoke(self, thing_name: str) -> None:
+        creds = self._credentials.get(thing_name)
+        if creds is None:
+            raise Unsupported(f"{thing_name} was not provisioned by this run")
+        self.core.revoke(creds)
+
+
+@contextlib.contextmanager
+def local_core(directory: Path | None = None) -> Iterator[LocalCore]:
+    """Start a local IoT Core for the duration of the block."""
+    from emulator.iotcore.core import LocalIoTCore
+
+    with contextlib.ExitStack() as stack:
+        if directory is None:
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="steelhil-")))
+        core = stack.enter_context(LocalIoTCore(directory))
+        yield LocalCore(core)
