@@ -1,0 +1,1 @@
+"""Hardware ports of the device agent (the emulator provides its own port)."""
