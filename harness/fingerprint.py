@@ -1,0 +1,151 @@
+"""What a run ran: enough to tell two runs apart and to reproduce one.
+
+The firmware is identified by content, not by its version string alone: a version is bumped
+by hand and a run on a dirty tree still says "0.1.0".  The firmware digest is the sha256 of a
+manifest -- one ``<path>\\0<sha256 of the file>\\n`` line per file under ``firmware/``,
+in sorted path order -- so it can be recomputed without steelhil (see docs/reports.md) and
+tells which file differs when two manifests are compared.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import platform
+from collections.abc import Iterable, Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from harness.results import RunFingerprint
+
+#: The repository (or site-packages) directory that holds ``firmware/``.
+DEFAULT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Where the version the agent reports is defined, first match wins, and the names it may
+#: have.  The agent takes its version from whoever starts it: the emulated board's main.py
+#: (``emulator/device/app.py``) today; a definition inside ``firmware/`` wins once there is one.
+VERSION_SOURCES = (
+    "firmware/agent/version.py",
+    "firmware/agent/__init__.py",
+    "firmware/__init__.py",
+    "emulator/device/app.py",
+)
+VERSION_NAMES = ("FIRMWARE_VERSION", "__version__", "VERSION")
+
+UNKNOWN = "unknown"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def firmware_files(root: Path | None = None) -> list[tuple[str, Path]]:
+    """Every file of ``firmware/`` as (POSIX path relative to the root, path), in the
+    order the digest uses; bytecode caches are left out (they differ between hosts)."""
+    base = (root or DEFAULT_ROOT) / "firmware"
+    if not base.is_dir():
+        raise FileNotFoundError(f"no firmware/ directory under {base.parent}")
+    found = [
+        (path.relative_to(base.parent).as_posix(), path)
+        for path in _walk(base)
+        if path.suffix != ".pyc"
+    ]
+    return sorted(found)
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for entry in directory.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _walk(entry)
+        elif entry.is_file():
+            yield entry
+
+
+def firmware_sha256(root: Path | None = None) -> str:
+    manifest = hashlib.sha256()
+    for relative, path in firmware_files(root):
+        manifest.update(f"{relative}\0{file_sha256(path)}\n".encode("utf-8", "surrogateescape"))
+    return manifest.hexdigest()
+
+
+def firmware_version(root: Path | None = None) -> str:
+    """The version string the agent reports, read from the source (never imported: the
+    root may be a different checkout from the one running)."""
+    base = root or DEFAULT_ROOT
+    for relative in VERSION_SOURCES:
+        path = base / relative
+        if path.is_file():
+            found = _assigned_string(path, VERSION_NAMES)
+            if found is not None:
+                return found
+    return UNKNOWN
+
+
+def _assigned_string(path: Path, names: tuple[str, ...]) -> str | None:
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            if (
+                isinstance(target, ast.Name)
+                and target.id in names
+                and isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+            ):
+                return value.value
+    return None
+
+
+def firmware_fingerprint(root: Path | None = None) -> tuple[str, str]:
+    """(version the agent reports, sha256 over every file under ``firmware/``)."""
+    return firmware_version(root), firmware_sha256(root)
+
+
+def steelhil_version() -> str:
+    try:
+        return version("aws-iot-steel")
+    except PackageNotFoundError:
+        return UNKNOWN
+
+
+def make_fingerprint(
+    seed: int,
+    iotcore: str,
+    scenario_files: Iterable[Path | str],
+    rig_file: Path | str | None = None,
+    *,
+    root: Path | None = None,
+) -> RunFingerprint:
+    """The fingerprint of a run about to start.
+
+    Scenario files are keyed by the path as given: pass them spelled as the results'
+    ``ScenarioResult.file`` is (relative to the repository), so the two can be matched.
+    """
+    fw_version, fw_sha256 = firmware_fingerprint(root)
+    scenarios = {Path(f).as_posix(): file_sha256(Path(f)) for f in scenario_files}
+    rig = None
+    if rig_file is not None:
+        rig = f"{Path(rig_file).as_posix()} sha256:{file_sha256(Path(rig_file))}"
+    return RunFingerprint(
+        firmware_version=fw_version,
+        firmware_sha256=fw_sha256,
+        seed=seed,
+        iotcore=iotcore,
+        steelhil_version=steelhil_version(),
+        python=f"{platform.python_implementation()} {platform.python_version()}",
+        platform=platform.platform(),
+        scenarios_sha256=dict(sorted(scenarios.items())),
+        rig=rig,
+    )
