@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .jsonfile import ResultsFileError, read_json, write_json
+from .junit import write_junit
 
-__all__ = ["ResultsFileError", "read_json", "write_json"]
+__all__ = ["ResultsFileError", "read_json", "write_json", "write_junit"]
