@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .html import write_html
 from .jsonfile import ResultsFileError, read_json, write_json
 from .junit import write_junit
 
-__all__ = ["ResultsFileError", "read_json", "write_json", "write_junit"]
+__all__ = ["ResultsFileError", "read_json", "write_html", "write_json", "write_junit"]
