@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from . import backends
-from .backends.base import BackendError, BackendSession, BoardSpec, Device, TimeBase
+from .backends.base import BackendError, BackendSession, BoardSpec, Device, LogLine, TimeBase
 from .iotcore import HarnessCore
 from .observer import Observed, Observer
 from .results import DeviceInfo, ScenarioResult, StepResult, TimelineEvent
 from .scenario.model import Scenario, Step
 from .scenario.registry import StepFailed
-from .timebase import VirtualTimeBase
+from .timebase import ScenarioTime
 
 READY_TIMEOUT = 60.0
 
@@ -46,6 +46,7 @@ class ScenarioRun:
         self.consumed: set[int] = set()
         self.start_index = engine.observer.position
         self.time: TimeBase = engine.default_time()
+        self.wall_start = time.monotonic()
 
     # --- names ---------------------------------------------------------------------------
 
@@ -67,6 +68,24 @@ class ScenarioRun:
         first, _, rest = program_topic.partition("/")
         thing = self.things[device] if device != "broadcast" else "broadcast"
         return f"{first}/{thing}/{rest}" if rest else f"{first}/{thing}"
+
+    @property
+    def origin(self) -> float:
+        """Where the scenario's time starts in the devices' own time base."""
+        return float(getattr(self.time, "origin", 0.0))
+
+    def log_of(self, name: str) -> list[LogLine]:
+        """A device's console lines, stamped with scenario time."""
+        origin = self.origin
+        return [
+            LogLine(line.t - origin, line.device, line.text) for line in self.devices[name].log()
+        ]
+
+    def expand(self, text: str) -> str:
+        """``{dev-1}`` -> dev-1's thing name (raw topics name devices this way)."""
+        for name, thing in self.things.items():
+            text = text.replace("{" + name + "}", thing)
+        return text
 
     def device_of_topic(self, topic: str) -> str | None:
         parts = topic.split("/")
@@ -136,17 +155,23 @@ class Engine:
         realtime = any(b.backend != "emulated" for b in self.boards) or backend != "emulated"
         self.session = BackendSession(core, workdir, seed=seed, realtime=realtime)
         self._time: TimeBase | None = None
+        self._origin = 0.0
         self.observer = Observer(
             core.endpoint,
             core.observer_credentials(),
             client_id=f"steelhil-observer-{secrets.token_hex(4)}",
+            # A persistent session: across a broker restart the broker keeps the observer's
+            # subscriptions and queues what the devices publish until it is back.
+            clean_start=False,
+            session_expiry=3600,
             now=self._now,
         )
         self.observer.listeners.append(self._observed)
         self.observer.start()
 
     def _now(self) -> float:
-        return self._time.now() if self._time is not None else 0.0
+        """The observer's stamp: the current scenario's time."""
+        return self._time.now() - self._origin if self._time is not None else 0.0
 
     def default_time(self) -> TimeBase:
         if self._time is None:
@@ -159,8 +184,22 @@ class Engine:
         from .backends.emulated import fleet_state
 
         state = self.session.state.get("emulated")
-        if state is not None:
-            fleet_state(self.session).inflight.observed(message.topic, message.payload)
+        if state is None:
+            return
+        inflight = fleet_state(self.session).inflight
+        inflight.observed(message.topic, message.payload)
+        # A device's shadow update is answered by the shadow service: virtual time waits
+        # for the answer, so a shadow expectation sees the state the device reported.
+        topic = message.topic
+        if topic.startswith("$aws/things/"):
+            if (
+                topic.endswith("/shadow/update")
+                or ("/shadow/name/" in topic
+                and topic.endswith("/update"))
+            ):
+                inflight.await_reply((topic,))
+            elif topic.endswith("/update/accepted") or topic.endswith("/update/rejected"):
+                inflight.replied((topic.rsplit("/", 1)[0],))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -176,26 +215,8 @@ class Engine:
     # --- one scenario ----------------------------------------------------------------------
 
     def run(self, scenario: Scenario) -> ScenarioResult:
-        started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        wall = time.monotonic()
-        result = ScenarioResult(
-            id=scenario.id,
-            name=scenario.name,
-            file=scenario.display_file,
-            status="passed",
-            params=dict(scenario.params),
-            tags=list(scenario.tags),
-            description=scenario.description,
-            started_at=started_at,
-            scenario_sha256=scenario.sha256,
-        )
-        run = ScenarioRun(self, scenario)
-        try:
-            self._open_devices(run, result)
-        except (BackendError, TimeoutError, OSError, ConnectionError) as exc:
-            result.status = "error"
-            result.error = f"could not bring the fleet up: {exc}"
-            self._finish(run, result, wall)
+        run, result = self.open_run(scenario)
+        if result.status == "error":
             return result
         failed = False
         for step in scenario.steps:
@@ -216,8 +237,32 @@ class Engine:
                 failed = True
                 result.status = "failed"
                 result.error = f"the scenario ran past its timeout of {scenario.timeout:g}s"
-        self._finish(run, result, wall)
+        self.close_run(run, result)
         return result
+
+    def open_run(self, scenario: Scenario) -> tuple[ScenarioRun, ScenarioResult]:
+        """Bring up a scenario's devices; the result says ``error`` if that failed (and the
+        run is then already closed)."""
+        result = ScenarioResult(
+            id=scenario.id,
+            name=scenario.name,
+            file=scenario.display_file,
+            status="passed",
+            params=dict(scenario.params),
+            tags=list(scenario.tags),
+            description=scenario.description,
+            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            scenario_sha256=scenario.sha256,
+        )
+        run = ScenarioRun(self, scenario)
+        run.wall_start = time.monotonic()
+        try:
+            self._open_devices(run, result)
+        except (BackendError, TimeoutError, OSError, ConnectionError) as exc:
+            result.status = "error"
+            result.error = f"could not bring the fleet up: {exc}"
+            self.close_run(run, result)
+        return run, result
 
     def _open_devices(self, run: ScenarioRun, result: ScenarioResult) -> None:
         scenario = run.scenario
@@ -254,7 +299,8 @@ class Engine:
                 device.set_sensors(values)
             result.devices.append(DeviceInfo(name=spec.name, backend=spec.backend))
             self._wait_ready(run, name, position)
-        run.time = self._time or run.time
+        run.time = ScenarioTime(self._time or run.time)
+        self._origin = run.time.origin
         for info in result.devices:
             with contextlib.suppress(Exception):
                 alias = next(a for a, t in run.things.items() if t == info.name)
@@ -262,7 +308,6 @@ class Engine:
         result.time_base = "virtual" if getattr(run.time, "virtual", False) else "wall"
         run.set_mark()
         run.start_index = run.mark
-        self._origin = run.time.now()
 
     def _wait_ready(self, run: ScenarioRun, name: str, since: int) -> None:
         """A device is ready when it asked for its shadow: it has connected and subscribed
@@ -285,6 +330,10 @@ class Engine:
             location=step.location,
             devices=devices,
         )
+        if step.kind in ("act", "fault"):
+            # Expectations after an act look at what happened from the moment it began: a
+            # device may answer before the act's call returns.
+            run.set_mark()
         try:
             outcome = step.type.run(run, step.args)
         except StepFailed as exc:
@@ -314,8 +363,6 @@ class Engine:
                 observed="".join(traceback.format_exception_only(exc)).strip(),
                 **base,  # type: ignore[arg-type]
             )
-        if step.kind in ("act", "fault"):
-            run.set_mark()
         return StepResult(
             status="passed",
             started=started,
@@ -338,7 +385,8 @@ class Engine:
             message="an earlier step failed",
         )
 
-    def _finish(self, run: ScenarioRun, result: ScenarioResult, wall: float) -> None:
+    def close_run(self, run: ScenarioRun, result: ScenarioResult) -> None:
+        """Close the devices and fill in the timeline, logs and duration."""
         for message in run.observer.since(run.start_index):
             device = run.device_of_topic(message.topic)
             if device is None:
@@ -361,8 +409,8 @@ class Engine:
             history = getattr(handle, "history", None)
             if history is not None:
                 for t, kind, summary, data in history():
-                    run.timeline.append(TimelineEvent(t, kind, thing, summary, data))
-            lines = handle.log()
+                    run.timeline.append(TimelineEvent(t - run.origin, kind, thing, summary, data))
+            lines = run.log_of(name)
             result.logs[thing] = [f"{line.t:10.3f}  {line.text}" for line in lines]
             for line in lines:
                 run.timeline.append(TimelineEvent(line.t, "log", thing, line.text))
@@ -373,9 +421,7 @@ class Engine:
                 event.device = run.things[event.device]
         run.timeline.sort(key=lambda e: e.t)
         result.timeline = run.timeline
-        result.duration = time.monotonic() - wall
-        if isinstance(run.time, VirtualTimeBase):
-            pass
+        result.duration = time.monotonic() - run.wall_start
 
 
 def _text(body: bytes, limit: int = 2000) -> str:

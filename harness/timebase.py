@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from emulator.board.clock import Clock
 from emulator.device.inflight import InFlight
@@ -134,3 +135,21 @@ class VirtualTimeBase:
 
     def close(self) -> None:
         self.release()
+
+
+class ScenarioTime:
+    """A time base seen from a scenario's start: ``now()`` is 0 when its steps begin."""
+
+    def __init__(self, base: Any) -> None:
+        self.base: Any = base
+        self.origin: float = self.base.now()
+        self.virtual = bool(getattr(base, "virtual", False))
+
+    def now(self) -> float:
+        return float(self.base.now()) - self.origin
+
+    def sleep(self, seconds: float) -> None:
+        self.base.sleep(seconds)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        return bool(self.base.wait_for(predicate, timeout))

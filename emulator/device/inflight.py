@@ -97,6 +97,23 @@ class InFlight:
                 self._owner.pop(key, None)
             self._delivered += 1
 
+    def await_reply(self, key: Key) -> None:
+        """A request the harness observed (a device's shadow update) will be answered by a
+        cloud service; hold time until the answer is observed too (:meth:`replied`)."""
+        self._add(("reply", *key), key[0] if key else "")
+
+    def replied(self, key: Key) -> None:
+        full = ("reply", *key)
+        with self._lock:
+            queue = self._pending.get(full)
+            if not queue:
+                return
+            queue.pop(0)
+            if not queue:
+                del self._pending[full]
+                self._owner.pop(full, None)
+            self._delivered += 1
+
     def delivered(self) -> int:
         """How many observed messages still hold the clock (take this before checking)."""
         return self._delivered

@@ -230,7 +230,8 @@ class Publish(StepType):
         payload = args.get("payload", {})
         body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         if "raw_topic" in args:
-            topic, to = args["raw_topic"], []
+            topic = run.expand(args["raw_topic"])
+            to = [n for n, t in run.things.items() if f"/{t}/" in f"/{topic}/"]
         elif "device" in args and "topic" in args:
             topic, to = run.device_topic(args["device"], args["topic"]), [args["device"]]
         else:

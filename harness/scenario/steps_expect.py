@@ -206,8 +206,13 @@ class _MessageProbe(Probe):
         accept: Callable[[Observed], bool],
         what: str,
         count: int = 1,
+        *,
+        distinct: str | None = None,
+        since: int | None = None,
     ) -> None:
         self.run = run
+        self.distinct = distinct
+        self.since = since
         self.topic = topic
         self.accept = accept
         self.what = what
@@ -215,7 +220,19 @@ class _MessageProbe(Probe):
         self.found: list[Observed] = []
 
     def check(self) -> bool:
-        self.found = [m for m in self.run.messages(self.topic) if self.accept(m)]
+        if self.since is not None:  # a count over the whole scenario: consumed ones count too
+            pool = self.run.observer.since(self.since, self.topic)
+        else:
+            pool = self.run.messages(self.topic)
+        found = [m for m in pool if self.accept(m)]
+        if self.distinct is not None:
+            unique: dict[str, Observed] = {}
+            for m in found:
+                data = m.json()
+                if isinstance(data, dict) and self.distinct in data:
+                    unique.setdefault(json.dumps(data[self.distinct], sort_keys=True), m)
+            found = list(unique.values())
+        self.found = found
         if len(self.found) >= self.count:
             for m in self.found[: self.count]:
                 self.run.consumed.add(m.index)
@@ -223,7 +240,9 @@ class _MessageProbe(Probe):
         return False
 
     def observed(self) -> str:
-        seen = self.run.messages(self.topic)
+        seen = self.run.messages(self.topic, self.since)
+        if self.count > 1:
+            return f"{len(self.found)} of {self.count} matching message(s) on {self.topic}"
         if not seen:
             return f"no message on {self.topic}"
         last = seen[-3:]
@@ -264,7 +283,7 @@ def _payload_test(args: dict[str, Any]) -> Callable[[Observed], bool]:
 
 def _topic_for(run: ScenarioRun, args: dict[str, Any]) -> str:
     if "raw_topic" in args:
-        return str(args["raw_topic"])
+        return run.expand(str(args["raw_topic"]))
     device = args.get("device")
     if device is None:  # any device of the fleet: a wildcard at the thing level
         first, _, rest = args["topic"].partition("/")
@@ -288,6 +307,12 @@ class Mqtt(ExpectationKind):
         "where": Field("string", doc="a predicate on the payload, e.g. temperature > 30"),
         "contains": Field("string", doc="text the payload must contain"),
         "count": Field("integer", minimum=1, doc="how many such messages (default 1)"),
+        "distinct": Field(
+            "string", doc="count messages with distinct values of this field (QoS 1 may repeat)"
+        ),
+        "since": Field(
+            "enum", choices=("mark", "start"), doc="from the last act (default) or the start"
+        ),
     }
 
     def check_args(self, args: dict[str, Any]) -> str | None:
@@ -306,7 +331,8 @@ class Mqtt(ExpectationKind):
         if "contains" in args:
             parts.append(f"containing {args['contains']!r}")
         if args.get("count", 1) > 1:
-            parts.insert(0, f"{args['count']}x")
+            unit = f" distinct {args['distinct']}" if "distinct" in args else ""
+            parts.insert(0, f"{args['count']}{unit}x")
         return " ".join(parts)
 
     def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
@@ -316,6 +342,8 @@ class Mqtt(ExpectationKind):
             _payload_test(args),
             self.describe(args),
             args.get("count", 1),
+            distinct=args.get("distinct"),
+            since=run.start_index if args.get("since") == "start" else None,
         )
 
 
@@ -454,13 +482,13 @@ class Log(ExpectationKind):
         return f"log line of {args.get('device')} {what}"
 
     def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
-        device = run.device(args["device"])
+        name = args["device"]
         mark_t = run.mark_time
         contains = args.get("contains")
         pattern = args.get("matches")
 
         def lines() -> list[str]:
-            return [line.text for line in device.log() if line.t >= mark_t]
+            return [line.text for line in run.log_of(name) if line.t >= mark_t]
 
         def test(found: list[str]) -> bool:
             return any(
@@ -508,4 +536,4 @@ class Shadow(ExpectationKind):
                 is_subset(args[k], state.get(k, {})) for k in ("reported", "desired") if k in args
             )
 
-        return _StateProbe(read, test, lambda s: json.dumps(s)[:400], every=0.05)
+        return _StateProbe(read, test, lambda s: json.dumps(s)[:400])
