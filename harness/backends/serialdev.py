@@ -199,7 +199,21 @@ class ConsoleCapture:
     # --- lifecycle --------------------------------------------------------------------------
 
     def start(self) -> ConsoleCapture:
-        port = self._opener()
+        """Open the port (waiting up to ``reopen_timeout`` for it to appear) and start reading."""
+        deadline = time.monotonic() + self.reopen_timeout
+        while True:
+            try:
+                port = self._opener()
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    if self._log is not None:
+                        self._log.close()
+                        self._log = None
+                    if isinstance(exc, BackendError):
+                        raise
+                    raise BackendError(f"{self.name}: cannot open the console: {exc}") from exc
+                time.sleep(0.1)
         with self._cond:
             self._port = port
         self._note("capture started")

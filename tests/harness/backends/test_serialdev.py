@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,7 @@ from harness.backends.serialdev import (
 )
 from harness.backends.walltime import WallTimeBase
 
-from .conftest import PtyBoard
-
-
-@dataclass
-class PortInfo:
-    """What pyserial's ``list_ports.comports()`` reports for a port."""
-
-    device: str
-    location: str | None
-    serial_number: str | None
-
+from .conftest import PortInfo, PtyBoard
 
 C3_A = PortInfo("/dev/ttyACM0", "1-1.2:1.0", "F4:12:FA:00:00:01")
 C3_B = PortInfo("/dev/ttyACM1", "1-1.3:1.0", "F4:12:FA:00:00:02")

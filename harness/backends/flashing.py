@@ -1,0 +1,136 @@
+"""What goes onto a real board's flash, and the esptool commands that put it there.
+
+Why here and not in a script: the serial backend flashes once per session per board, keyed
+by the SHA-256 of what it would write, so a run over 40 scenarios flashes each board once
+and a changed firmware is never mistaken for the flashed one.
+
+Layout (reference/micropython.md, MicroPython v1.27 ESP32_GENERIC_C3 on the 4 MB board):
+the merged MicroPython image at 0x0 (bootloader, partition table, app) and a littlefs v2
+image of the firmware's files at 0x200000, the vfs partition MicroPython registers there.
+The filesystem image is built by :mod:`emulator.board.littlefs_image` with the parameters
+MicroPython mounts; every file under ``firmware/`` goes to ``/firmware/...`` (``sys.path``
+starts with ``''``, the root) and the board's ``main.py`` to ``/main.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import BackendError
+
+APP_OFFSET = 0x0
+FS_OFFSET = 0x200000
+CHIP = "esp32c3"
+DEFAULT_FLASH_BAUD = 460800
+#: esptool as this interpreter runs it (the ``hw`` extra installs it).
+DEFAULT_ESPTOOL = (sys.executable, "-m", "esptool")
+#: Where the board's own ``main.py`` is expected when the rig does not name one.
+DEFAULT_MAIN = Path("ports") / "esp32c3" / "main.py"
+_SKIP_DIRS = {"__pycache__"}
+_SKIP_SUFFIXES = {".pyc", ".pyo"}
+
+
+def firmware_files(root: Path, main: Path | None = None) -> dict[str, bytes]:
+    """Every file of the firmware package under ``/firmware``, and ``main`` as ``/main.py``."""
+    if not root.is_dir():
+        raise BackendError(f"the firmware directory {root} does not exist")
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix not in _SKIP_SUFFIXES:
+            files["/firmware/" + rel.as_posix()] = path.read_bytes()
+    if main is None and (root / DEFAULT_MAIN).is_file():
+        main = root / DEFAULT_MAIN
+    if main is None:
+        raise BackendError(
+            f"no main.py for the board: {root / DEFAULT_MAIN} does not exist; name one with "
+            "`main:` in the rig (the script MicroPython runs at boot to start the agent)"
+        )
+    files["/main.py"] = main.read_bytes()
+    return files
+
+
+def build_fs_image(files: Mapping[str, bytes]) -> bytes:
+    """A 2 MiB littlefs v2 image holding ``files`` (absolute paths)."""
+    from emulator.board.flash import Flash, FlashImage
+    from emulator.board.littlefs_image import to_image
+
+    dirs = {"/"}
+    for path in files:
+        parent = posixpath.dirname(path)
+        while parent not in dirs:
+            dirs.add(parent)
+            parent = posixpath.dirname(parent)
+    flash = Flash()
+    flash.restore(FlashImage(dict(files), frozenset(dirs)))
+    try:
+        return to_image(flash)
+    except RuntimeError as exc:  # littlefs-python missing
+        raise BackendError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class FlashPlan:
+    """The commands that flash one board, and the fingerprint of what they write."""
+
+    key: str
+    commands: list[list[str]]
+    fs_image: Path
+
+
+def plan_flash(
+    port: str,
+    micropython: Path,
+    fs_image: bytes,
+    workdir: Path,
+    *,
+    baud: int = DEFAULT_FLASH_BAUD,
+    esptool: Sequence[str] = DEFAULT_ESPTOOL,
+    erase: bool = False,
+) -> FlashPlan:
+    """esptool argvs: optionally ``erase-flash``, then ``write-flash`` of both images.
+
+    ``--before default-reset`` enters the ROM bootloader through DTR/RTS (esptool picks the
+    USB-Serial-JTAG sequence for 303a:1001 itself); ``--after hard-reset`` boots the new
+    firmware, after which the board re-enumerates.
+    """
+    if not micropython.is_file():
+        raise BackendError(
+            f"the MicroPython image {micropython} does not exist; download "
+            "ESP32_GENERIC_C3-<date>-v1.27.0.bin from micropython.org and name it with "
+            "`micropython:` in the rig"
+        )
+    app = micropython.read_bytes()
+    key = hashlib.sha256(hashlib.sha256(app).digest() + hashlib.sha256(fs_image).digest())
+    workdir.mkdir(parents=True, exist_ok=True)
+    fs_path = workdir / f"fs-{key.hexdigest()[:16]}.bin"
+    if not fs_path.is_file():
+        fs_path.write_bytes(fs_image)
+    common = [*esptool, "--chip", CHIP, "--port", port, "--baud", str(baud)]
+    commands = []
+    if erase:
+        commands.append(
+            [*common, "--before", "default-reset", "--after", "no-reset", "erase-flash"]
+        )
+    commands.append(
+        [
+            *common,
+            "--before",
+            "default-reset",
+            "--after",
+            "hard-reset",
+            "write-flash",
+            f"0x{APP_OFFSET:x}",
+            str(micropython),
+            f"0x{FS_OFFSET:x}",
+            str(fs_path),
+        ]
+    )
+    return FlashPlan(key.hexdigest(), commands, fs_path)
