@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -116,6 +115,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = PluginState(config)
     config.addinivalue_line("markers", "scenario: a steelhil scenario file item")
+    config.addinivalue_line("markers", "devices(n): how many devices the `fleet` fixture opens")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -151,7 +151,11 @@ class ScenarioFile(pytest.File):
             name = scenario.id.split("::", 1)[1]
             item = ScenarioItem.from_parent(self, name=name, scenario=scenario)
             for tag in scenario.tags:
-                item.add_marker(tag.replace("-", "_"))
+                marker = tag.replace("-", "_")
+                # Scenario tags are markers (``-m telemetry``); declare them so that
+                # --strict-markers accepts them.
+                self.config.addinivalue_line("markers", f"{marker}: scenario tag")
+                item.add_marker(marker)
             yield item
 
 
@@ -289,28 +293,61 @@ def device(fleet: Any) -> Any:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    state: PluginState | None = session.config.stash.get(_STATE, None)
-    directory = session.config.getoption("steelhil_report")
-    if state is None or directory is None or not state.results:
+    """Write the reports once per run: an xdist worker hands its results to the controller
+    (``workeroutput``), which writes one report for all of them."""
+    config = session.config
+    state: PluginState | None = config.stash.get(_STATE, None)
+    if state is None:
         return
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    target = Path(directory) / worker if worker else Path(directory)
-    write_run_reports(state.results, target, state, session.config)
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker
+        from .report.jsonfile import dumps, run_to_dict
+
+        empty = RunResult(_fingerprint(state, config), state.results)
+        workeroutput["steelhil_results"] = dumps(run_to_dict(empty))
+        workeroutput["steelhil_files"] = [str(p) for p in state.scenario_files]
+        return
+    directory = config.getoption("steelhil_report")
+    if directory is None or not state.results:
+        return
+    write_run_reports(state.results, Path(directory), state, config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: collect a finished worker's scenario results."""
+    output = getattr(node, "workeroutput", {})
+    text = output.get("steelhil_results")
+    if not text:
+        return
+    import json
+
+    from .report.jsonfile import run_from_dict
+
+    state: PluginState = node.config.stash[_STATE]
+    state.results.extend(run_from_dict(json.loads(text)).scenarios)
+    state.scenario_files.update(Path(p) for p in output.get("steelhil_files", []))
+
+
+def _fingerprint(state: PluginState, config: pytest.Config) -> Any:
+    from .fingerprint import make_fingerprint
+
+    rig = config.getoption("steelhil_rig")
+    return make_fingerprint(
+        config.getoption("steelhil_seed"),
+        config.getoption("steelhil_iotcore"),
+        sorted(state.scenario_files),
+        rig_file=Path(rig) if rig else None,
+    )
 
 
 def write_run_reports(
     results: list[ScenarioResult], target: Path, state: PluginState, config: pytest.Config
 ) -> None:
-    from .fingerprint import make_fingerprint
     from .report import write_reports
 
-    fingerprint = make_fingerprint(
-        config.getoption("steelhil_seed"),
-        config.getoption("steelhil_iotcore"),
-        sorted(state.scenario_files),
-        rig_file=Path(config.getoption("steelhil_rig"))
-        if config.getoption("steelhil_rig")
-        else None,
+    results.sort(key=lambda r: r.id)
+    run = RunResult(
+        _fingerprint(state, config), results, state.started_at, time.monotonic() - state.started
     )
-    run = RunResult(fingerprint, results, state.started_at, time.monotonic() - state.started)
     write_reports(run, target)

@@ -8,3 +8,5 @@ these conftest fixtures override the session-scoped ``iotcore`` of the steelhil 
 from emulator.iotcore.pytest_plugin import iotcore, iotcore_devices
 
 __all__ = ["iotcore", "iotcore_devices"]
+
+pytest_plugins = ["pytester"]

@@ -15,6 +15,7 @@ from typing import Any
 from .source import Document, PathKey, Problem, suggest
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$")
+PLACEHOLDER_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$"
 _UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
@@ -218,6 +219,9 @@ def field_schema(spec: Field) -> dict[str, Any]:
         }
     else:
         out = {}
+    if t not in ("string", "device", "json", "object"):
+        # a parameter placeholder may stand for a value of any type: "${threshold}"
+        out = {"anyOf": [out, {"type": "string", "pattern": PLACEHOLDER_PATTERN}]}
     if spec.doc:
         out["description"] = spec.doc
     return out

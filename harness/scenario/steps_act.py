@@ -28,6 +28,7 @@ class Deploy(StepType):
         "auto_start": Field("boolean", doc="start at once (default true)"),
         "with_hash": Field("boolean", doc="send the source's sha256 too (default false)"),
     }
+    scalar_field = "program"
 
     def parse(
         self, body: Any, where: Any, doc: Any, problems: Any, scenario: Any
