@@ -44,6 +44,7 @@ class ScenarioRun:
         self.mark = engine.observer.position
         self.mark_time = 0.0
         self.consumed: set[int] = set()
+        self.sent: set[tuple[str, bytes]] = set()  # what the harness published
         self.start_index = engine.observer.position
         self.time: TimeBase = engine.default_time()
         self.wall_start = time.monotonic()
@@ -105,8 +106,8 @@ class ScenarioRun:
             hold = getattr(self.devices[name], "expect_delivery", None)
             if hold is not None:
                 hold(topic)
+        self.sent.add((topic, body))
         self.observer.publish(topic, body, qos=qos)
-        self.event("act", None, f"publish {topic}", {"topic": topic, "payload": _text(body)})
 
     def expect_delivery(self, devices: Iterable[str], topic: str) -> None:
         """Something other than the observer (the shadow service, the jobs service) is about
@@ -115,6 +116,18 @@ class ScenarioRun:
             hold = getattr(self.devices[name], "expect_delivery", None)
             if hold is not None:
                 hold(topic)
+
+    def direction(self, message: Observed) -> str:
+        """``to-device`` for what the cloud side sent (the harness, the shadow and jobs
+        services), ``from-device`` for what a device published."""
+        if (message.topic, message.payload) in self.sent:
+            return "to-device"
+        topic = message.topic
+        if topic.startswith("$aws/things/"):
+            last = topic.rsplit("/", 1)[-1]
+            if last in ("accepted", "rejected", "delta", "documents", "notify", "notify-next"):
+                return "to-device"
+        return "from-device"
 
     def set_mark(self) -> None:
         """Expectations look at what arrives from now on."""
@@ -192,10 +205,8 @@ class Engine:
         # for the answer, so a shadow expectation sees the state the device reported.
         topic = message.topic
         if topic.startswith("$aws/things/"):
-            if (
-                topic.endswith("/shadow/update")
-                or ("/shadow/name/" in topic
-                and topic.endswith("/update"))
+            if topic.endswith("/shadow/update") or (
+                "/shadow/name/" in topic and topic.endswith("/update")
             ):
                 inflight.await_reply((topic,))
             elif topic.endswith("/update/accepted") or topic.endswith("/update/rejected"):
@@ -392,15 +403,18 @@ class Engine:
             if device is None:
                 continue
             payload = message.json()
+            direction = run.direction(message)
+            arrow = "->" if direction == "to-device" else "<-"
             run.timeline.append(
                 TimelineEvent(
                     message.t,
                     "mqtt",
                     run.things[device],
-                    f"{message.topic} {message.text(120)}",
+                    f"{arrow} {message.topic} {message.text(120)}",
                     {
                         "topic": message.topic,
                         "payload": payload if payload is not None else message.text(4096),
+                        "direction": direction,
                     },
                 )
             )

@@ -84,6 +84,7 @@ class EmulatedDevice:
         self.emulated = self._fleet.devices[spec.name]
         board = self.emulated.board
         self._unsubscribe = self._fleet.call(lambda: board.serial.subscribe(self._console))
+        self._opened_at = state.time.now() - 1e-9
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -128,6 +129,29 @@ class EmulatedDevice:
         board = self.emulated.board
         color: tuple[int, int, int] = self._fleet.call(lambda: board.pixel.color)
         return color
+
+    def history(self) -> list[tuple[float, str, str, dict[str, Any]]]:
+        """LED, pixel and button changes since the device was opened, for the timeline
+        (times in the device's time base)."""
+        board = self.emulated.board
+        offset = self._state.time.now() - self._state.clock.now()
+
+        def collect() -> list[tuple[float, str, str, dict[str, Any]]]:
+            out: list[tuple[float, str, str, dict[str, Any]]] = []
+            for change in board.led.history:
+                on = bool(change.value)
+                out.append((change.t + offset, "led", f"LED {'on' if on else 'off'}", {"on": on}))
+            for change in board.pixel.history:
+                rgb = list(change.value)  # type: ignore[call-overload]
+                out.append((change.t + offset, "pixel", f"pixel {rgb}", {"color": rgb}))
+            for change in board.button.history:
+                pressed = bool(change.value)
+                summary = f"button {'pressed' if pressed else 'released'}"
+                out.append((change.t + offset, "act", summary, {"pressed": pressed}))
+            return [e for e in out if e[0] >= self._opened_at]
+
+        result: list[tuple[float, str, str, dict[str, Any]]] = self._fleet.call(collect)
+        return result
 
     # --- stimulus --------------------------------------------------------------------------
 

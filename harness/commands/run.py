@@ -124,13 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     run = RunResult(fingerprint, results, started_at, time.monotonic() - wall)
     paths = write_reports(run, args.report)
     print(summary_table(run, color=color))
-    counts = run.counts()
-    print(
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors "
-        f"in {run.duration:.1f}s",
-        file=sys.stderr,
-    )
-    print(f"report: {paths.get('html', args.report)}")
+    print(f"report: {Path(paths.get('html', args.report)).resolve()}")
     return 0 if run.ok else 1
 
 
