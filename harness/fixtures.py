@@ -49,12 +49,12 @@ class TestDevice:
 
     def deploy(self, source: str, program_id: str = "test", **extra: Any) -> None:
         body = {"program_id": program_id, "source": source, **extra}
+        self.run.set_mark()  # what the device does from here on counts
         self.run.publish(f"steel-programs/{self.thing}/load", body, to=[self.name])
-        self.run.set_mark()
 
     def publish(self, program_topic: str, payload: Any) -> None:
-        self.run.publish(self.run.device_topic(self.name, program_topic), payload, to=[self.name])
         self.run.set_mark()
+        self.run.publish(self.run.device_topic(self.name, program_topic), payload, to=[self.name])
 
     def expect_mqtt(
         self,
@@ -160,8 +160,8 @@ class TestFleet:
 
     def broadcast(self, source: str, program_id: str = "broadcast") -> None:
         body = {"program_id": program_id, "source": source}
-        self.run.publish("steel-programs/broadcast/load", body, to=list(self.devices))
         self.run.set_mark()
+        self.run.publish("steel-programs/broadcast/load", body, to=list(self.devices))
 
     def close(self) -> ScenarioResult:
         self.engine.close_run(self.run, self.result)

@@ -80,12 +80,14 @@ class RemoteIoTCore:
 def identity_for(
     core: IoTCoreAccess, credentials: ThingCredentials, **options: Any
 ) -> DeviceIdentity:
-    """What goes on a device's flash for a thing provisioned by ``core``."""
+    """What goes on a device's flash for a thing provisioned by ``core``; ``address=(host,
+    port)`` makes it connect somewhere else (a fault proxy in front of the broker)."""
     endpoint = core.endpoint
+    host, port = options.pop("address", None) or (endpoint.mqtt_host, endpoint.mqtt_port)
     return DeviceIdentity(
         credentials.thing_name,
-        endpoint.mqtt_host,
-        endpoint.mqtt_port,
+        host,
+        port,
         Path(credentials.ca_file).read_bytes(),
         Path(credentials.cert_file).read_bytes(),
         Path(credentials.key_file).read_bytes(),

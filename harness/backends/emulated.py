@@ -18,6 +18,7 @@ from emulator.board.models import Noise, Trace
 from emulator.board.models import Sequence as SequenceModel
 from emulator.device.fleet import Fleet
 from emulator.device.inflight import InFlight
+from harness.netem import FaultProxy
 from harness.timebase import VirtualTimeBase, WallTimeBase
 
 from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
@@ -68,15 +69,28 @@ class EmulatedBackend:
             identity["limits"] = dict(options["limits"])
         if "metrics_interval" in options:
             identity["metrics_interval"] = float(options["metrics_interval"])
-        state.fleet.add(spec.name, seed=session.seed, **identity)
-        return EmulatedDevice(state, spec)
+        # The device reaches the broker through its own fault proxy, so network faults act
+        # on real TCP as they would for a board on the bench; bytes held in the proxy hold
+        # virtual time (a delay costs real time, not virtual time).
+        endpoint = session.core.endpoint
+        proxy = FaultProxy(
+            (endpoint.mqtt_host, endpoint.mqtt_port), seed=session.seed, holder=state.clock
+        )
+        identity["address"] = proxy.address
+        try:
+            state.fleet.add(spec.name, seed=session.seed, **identity)
+        except BaseException:
+            proxy.close()
+            raise
+        return EmulatedDevice(state, spec, proxy)
 
 
 class EmulatedDevice:
     """A :class:`~harness.backends.base.Device` over a board in the shared fleet."""
 
-    def __init__(self, state: _FleetState, spec: BoardSpec) -> None:
+    def __init__(self, state: _FleetState, spec: BoardSpec, proxy: FaultProxy) -> None:
         self._state = state
+        self._proxy = proxy
         self._fleet = state.fleet
         self._spec = spec
         self._lines: list[LogLine] = []
@@ -215,18 +229,7 @@ class EmulatedDevice:
         self._fleet.call(lambda: board.skew_wall_clock(seconds))
 
     def set_network(self, *, down: bool = False, latency: float = 0.0, loss: float = 0.0) -> None:
-        link = self._fleet.network.links.get(self.name)
-        if latency or loss:
-            raise Unsupported(
-                "the emulated backend shapes latency and loss through the fault proxy "
-                "(harness.netem), which this build does not wire in yet; use down: true"
-            )
-        if link is None:
-            return
-        if down:
-            link.sever(down_for=10**9)
-        else:
-            link.unblock()
+        self._proxy.set(down=down, latency=latency, loss=loss)
 
     # --- the harness's publish path ------------------------------------------------------------
 
@@ -238,3 +241,4 @@ class EmulatedDevice:
     def close(self) -> None:
         self._unsubscribe()
         self._fleet.remove(self.name)
+        self._proxy.close()
