@@ -2,12 +2,13 @@
 
 A rig entry's ``power:`` mapping names its ``driver`` and that driver's keys::
 
-    power: {driver: command, on: [relayctl, "1", "on"], off: [relayctl, "1", "off"]}
+    power: {driver: command, power_on: [relayctl, "1", "on"], power_off: [relayctl, "1", "off"]}
     power: {driver: usb-relay, port: /dev/ttyUSB3, channel: 1}
     power: {driver: uhubctl, location: "1-1", port: 2}
     power: {driver: none}
 
-* ``command`` runs shell-less argvs (a ``cycle`` argv may use ``{off_for}``);
+* ``command`` runs shell-less argvs (a ``cycle`` argv may use ``{off_for}``); the keys are
+  ``power_on``/``power_off`` because YAML 1.1 reads a bare ``on:``/``off:`` as true/false;
 * ``usb-relay`` speaks the LCUS-1 family's serial protocol (CH340, 9600 baud): four bytes
   ``A0 <channel> <state> <sum>``, e.g. ``A0 01 01 A2`` closes relay 1, ``A0 01 00 A1``
   opens it.  ``wiring: normally-open`` (default) means a closed relay powers the board;
@@ -174,7 +175,7 @@ class PowerDriver:
 
 
 def _command(c: Mapping[str, Any], deps: Deps) -> PowerControl:
-    return CommandPower(list(c["on"]), list(c["off"]), c.get("cycle"), deps)
+    return CommandPower(list(c["power_on"]), list(c["power_off"]), c.get("cycle"), deps)
 
 
 def _relay(c: Mapping[str, Any], deps: Deps) -> PowerControl:
@@ -194,8 +195,8 @@ def _uhubctl(c: Mapping[str, Any], deps: Deps) -> PowerControl:
 _DRIVERS: dict[str, PowerDriver] = {
     "command": PowerDriver(
         {
-            "on": Field("argv", "command that powers the board", required=True),
-            "off": Field("argv", "command that cuts its power", required=True),
+            "power_on": Field("argv", "command that powers the board", required=True),
+            "power_off": Field("argv", "command that cuts its power", required=True),
             "cycle": Field("argv", "command for a cycle; {off_for} is replaced by seconds"),
         },
         _command,

@@ -10,12 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["str", "int", "float", "bool", "argv", "str-list", "mapping", "choice", "any"]
+Kind = Literal[
+    "str", "path", "int", "float", "bool", "argv", "str-list", "mapping", "choice", "any"
+]
 
 
 @dataclass(frozen=True)
 class Field:
-    """One key: its kind, whether it is required, allowed values (``choice``), a help line."""
+    """One key: its kind, whether it is required, allowed values (``choice``), a help line.
+
+    ``path`` is a string the rig loader resolves against the rig file's directory.
+    """
 
     kind: Kind
     help: str = ""
@@ -28,7 +33,7 @@ class Field:
         kind = self.kind
         if kind == "any":
             return None
-        if kind == "str" and not isinstance(value, str):
+        if kind in ("str", "path") and not isinstance(value, str):
             return f"expected a string, got {_show(value)}"
         if kind == "bool" and not isinstance(value, bool):
             return f"expected true or false, got {_show(value)}"

@@ -31,7 +31,11 @@ class Recorder:
 def test_command_driver_runs_the_argvs_it_was_given() -> None:
     rec = Recorder()
     power = power_from_config(
-        {"driver": "command", "on": ["relayctl", "3", "on"], "off": ["relayctl", "3", "off"]},
+        {
+            "driver": "command",
+            "power_on": ["relayctl", "3", "on"],
+            "power_off": ["relayctl", "3", "off"],
+        },
         rec.deps(),
     )
     power.off()
@@ -51,8 +55,8 @@ def test_command_driver_uses_its_cycle_command_with_the_off_time() -> None:
     power = power_from_config(
         {
             "driver": "command",
-            "on": ["pdu", "on"],
-            "off": ["pdu", "off"],
+            "power_on": ["pdu", "on"],
+            "power_off": ["pdu", "off"],
             "cycle": ["pdu", "cycle", "--delay", "{off_for}"],
         },
         rec.deps(),

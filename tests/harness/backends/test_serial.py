@@ -246,8 +246,8 @@ def test_power_cycle_uses_the_rigs_power_driver(
     say = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + '\\n')"
     power = {
         "driver": "command",
-        "on": [sys.executable, "-c", say, str(record), "on"],
-        "off": [sys.executable, "-c", say, str(record), "off"],
+        "power_on": [sys.executable, "-c", say, str(record), "on"],
+        "power_off": [sys.executable, "-c", say, str(record), "off"],
     }
     session = BackendSession(FakeCore(tmp_path / "core"), tmp_path / "work")
     device = backend_for(jtag).open(spec_for(jtag, image, main_py, power=power), session)
