@@ -30,8 +30,8 @@ from firmware.agent import events
 from firmware.agent.config import ConfigError, load_config, load_credentials
 from firmware.agent.core import Agent
 from firmware.agent.storage import Storage
+from firmware.agent.version import FIRMWARE_VERSION
 
-FIRMWARE_VERSION = "0.1.0"
 STEP_SECONDS = 50e-6
 
 Trace = Callable[[str, dict[str, Any]], None]
