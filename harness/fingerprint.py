@@ -21,15 +21,9 @@ from harness.results import RunFingerprint
 #: The repository (or site-packages) directory that holds ``firmware/``.
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent
 
-#: Where the version the agent reports is defined, first match wins, and the names it may
-#: have.  The agent takes its version from whoever starts it: the emulated board's main.py
-#: (``emulator/device/app.py``) today; a definition inside ``firmware/`` wins once there is one.
-VERSION_SOURCES = (
-    "firmware/agent/version.py",
-    "firmware/agent/__init__.py",
-    "firmware/__init__.py",
-    "emulator/device/app.py",
-)
+#: Where the version the agent reports is defined (read as text, not imported, so the
+#: fingerprint of a checkout does not depend on what is installed).
+VERSION_SOURCES = ("firmware/agent/version.py",)
 VERSION_NAMES = ("FIRMWARE_VERSION", "__version__", "VERSION")
 
 UNKNOWN = "unknown"

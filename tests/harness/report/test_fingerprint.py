@@ -76,14 +76,12 @@ def test_bytecode_caches_do_not_count(tree: Path) -> None:
     assert firmware_fingerprint(tree)[1] != before
 
 
-def test_version_comes_from_the_firmware_once_it_defines_one(tree: Path) -> None:
-    assert firmware_fingerprint(tree)[0] == "unknown"  # no emulator/ in the copy
-    app = tree / "emulator" / "device" / "app.py"
-    app.parent.mkdir(parents=True)
-    app.write_text('FIRMWARE_VERSION = "1.2.3"\n')
-    assert firmware_fingerprint(tree)[0] == "1.2.3"
-    (tree / "firmware" / "agent" / "version.py").write_text('FIRMWARE_VERSION: str = "2.0.0"\n')
+def test_version_comes_from_the_firmware(tree: Path) -> None:
+    version_file = tree / "firmware" / "agent" / "version.py"
+    version_file.write_text('FIRMWARE_VERSION: str = "2.0.0"\n')
     assert firmware_fingerprint(tree)[0] == "2.0.0"
+    version_file.unlink()
+    assert firmware_fingerprint(tree)[0] == "unknown"
 
 
 def test_no_firmware_directory_is_an_error(tmp_path: Path) -> None:
