@@ -54,6 +54,7 @@ OPTIONS: dict[str, Field] = {
         choices=("repl", "process"),
     ),
     "command": Field("argv", "how to run steelhil (default: this Python's -m harness.cli)"),
+    "proxy": Field("bool", "route MQTT through a fault proxy (default true; false: direct)"),
     "observe": Field("choice", "how led() reads GPIO7", choices=OBSERVE_MODES),
     "limits": Field("mapping", "resource limits for /config.json (docs/steel-api.md)"),
     "start_timeout": Field("float", "seconds to wait for the PTY (default 60)", minimum=1),
@@ -199,8 +200,11 @@ class EmulatedPtyBackend:
         workdir = Path(session.workdir) / "emulated-pty" / spec.name
         workdir.mkdir(parents=True, exist_ok=True)
         endpoint = session.core.endpoint
-        proxy = FaultProxy((endpoint.mqtt_host, endpoint.mqtt_port), seed=session.seed)
-        host, port = proxy.address
+        proxy: FaultProxy | None = None
+        host, port = endpoint.mqtt_host, endpoint.mqtt_port
+        if options.get("proxy", True):
+            proxy = FaultProxy((endpoint.mqtt_host, endpoint.mqtt_port), seed=session.seed)
+            host, port = proxy.address
         core_dir = workdir / "iotcore"
         dataclasses.replace(endpoint, mqtt_host=host, mqtt_port=port).save(
             core_dir / "endpoint.json"
@@ -214,7 +218,8 @@ class EmulatedPtyBackend:
                 argv, workdir / "process.log", float(options.get("start_timeout", 60.0))
             )
         except BaseException:
-            proxy.close()
+            if proxy is not None:
+                proxy.close()
             raise
         assert process.pty_path is not None
         pty_path = process.pty_path
@@ -228,7 +233,8 @@ class EmulatedPtyBackend:
             ).start()
         except BaseException:
             process.stop()
-            proxy.close()
+            if proxy is not None:
+                proxy.close()
             raise
         device = EmulatedPtyDevice(
             spec.name,

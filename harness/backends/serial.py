@@ -7,7 +7,8 @@ Bringing a board up (:meth:`SerialBackend.open`):
    keyed by the SHA-256 of both images (``BackendSession.state["serial.flashed"]``);
 3. start capturing the console (it is read for as long as the device is open);
 4. start a :class:`~harness.netem.FaultProxy` to the IoT Core's broker, so
-   ``set_network`` works on hardware too;
+   ``set_network`` works on hardware too (``proxy: false`` connects straight to the broker,
+   which AWS needs today: see docs/backends.md);
 5. provision it through the raw REPL: the thing's certificates from
    ``session.core.provision(name)`` and a ``/config.json`` whose endpoint is the proxy;
 6. hard-reset it through DTR/RTS; it re-enumerates, the capture reopens the port, and
@@ -75,6 +76,7 @@ OPTIONS: dict[str, Field] = {
     "erase": Field("bool", "erase the whole flash first (default false)"),
     "flash_baud": Field("int", "esptool's baud rate (default 460800)", minimum=1),
     "esptool": Field("argv", "how to run esptool (default: this Python's -m esptool)"),
+    "proxy": Field("bool", "route MQTT through a fault proxy (default true; false: direct)"),
     "proxy_host": Field("str", "the address the board reaches this machine on"),
     "proxy_bind": Field("str", "where the fault proxy listens (default 0.0.0.0)"),
     "wifi": Field("mapping", "{ssid: NAME, password_env: VARIABLE} written into /config.json"),
@@ -247,15 +249,19 @@ class SerialBackend:
             reopen_timeout=self.boot_timeout,
         ).start()
         endpoint = session.core.endpoint
-        try:
-            proxy = FaultProxy(
-                (endpoint.mqtt_host, endpoint.mqtt_port),
-                seed=session.seed,
-                bind=str(options.get("proxy_bind", "0.0.0.0")),
-            )
-        except OSError as exc:
-            capture.close()
-            raise BackendError(f"board {spec.name}: cannot start its network proxy: {exc}") from exc
+        proxy: FaultProxy | None = None
+        if options.get("proxy", True):
+            try:
+                proxy = FaultProxy(
+                    (endpoint.mqtt_host, endpoint.mqtt_port),
+                    seed=session.seed,
+                    bind=str(options.get("proxy_bind", "0.0.0.0")),
+                )
+            except OSError as exc:
+                capture.close()
+                raise BackendError(
+                    f"board {spec.name}: cannot start its network proxy: {exc}"
+                ) from exc
         device = SerialDevice(
             spec.name,
             capture,
@@ -267,12 +273,15 @@ class SerialBackend:
             resetter=self._resetter,
         )
         try:
-            host = str(options.get("proxy_host") or outward_address())
+            if proxy is not None:
+                host, port = str(options.get("proxy_host") or outward_address()), proxy.address[1]
+            else:  # straight to the broker (AWS: its certificate names only its own host)
+                host, port = endpoint.mqtt_host, endpoint.mqtt_port
             credentials = session.core.provision(spec.name)
-            files = device_files(spec.name, host, proxy.address[1], credentials, extra_config(spec))
+            files = device_files(spec.name, host, port, credentials, extra_config(spec))
             with device.repl.session(resume=False):
                 device.repl.write_files(files)
-            device.facts["endpoint"] = f"{host}:{proxy.address[1]} -> {endpoint.mqtt_host}"
+            device.facts["endpoint"] = f"{host}:{port}"
             device.reset()
         except BaseException:
             device.close()

@@ -216,6 +216,22 @@ def test_provisions_through_the_raw_repl_and_resets_through_dtr_rts(
         device.close()
 
 
+def test_without_a_proxy_the_board_connects_straight_to_the_broker(
+    jtag: FakeUsbJtag, image: Path, main_py: Path, tmp_path: Path
+) -> None:
+    core = FakeCore(tmp_path / "core")
+    session = BackendSession(core, tmp_path / "work")
+    device = backend_for(jtag).open(spec_for(jtag, image, main_py, proxy=False), session)
+    try:
+        config = json.loads(jtag.fake.board.fs.read("/config.json") or b"{}")
+        assert config["endpoint"] == {"host": "127.0.0.1", "port": core.endpoint.mqtt_port}
+        assert device.proxy is None
+        with pytest.raises(Unsupported, match="fault proxy"):
+            device.set_network(down=True)
+    finally:
+        device.close()
+
+
 def test_what_a_real_board_cannot_do_is_unsupported_with_a_reason(
     jtag: FakeUsbJtag, image: Path, main_py: Path, tmp_path: Path
 ) -> None:
