@@ -56,8 +56,8 @@ BUILTIN_BACKENDS = {
 
 #: What an ``emulated`` board takes, until that backend declares its own ``options``.
 EMULATED_OPTIONS: dict[str, Field] = {
-    "sensors": Field("mapping", "initial sensor values ({temperature: 21.5, ...})"),
     "limits": Field("mapping", "resource limits for /config.json (docs/steel-api.md)"),
+    "metrics_interval": Field("float", "seconds between metrics reports", minimum=0),
 }
 
 TOP_KEYS: dict[str, Field] = {

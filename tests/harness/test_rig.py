@@ -90,6 +90,25 @@ def test_a_good_rig_becomes_board_specs(tmp_path: Path) -> None:
     assert rig.lock_dir == tmp_path / "locks"
 
 
+def test_the_example_in_docs_rig_md_loads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rig.md").read_text()
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    rig = load(write(tmp_path, example))
+    assert [b.name for b in rig.boards] == [
+        "bench-c3-1",
+        "bench-c3-2",
+        "bench-c3-3",
+        "renode-1",
+        "emu-1",
+        "emu-2",
+        "emu-3",
+        "pty-1",
+        "pty-2",
+    ]
+    assert rig.lock_dir == Path("/var/lock/steelhil")
+    assert rig.boards[0].options["wifi"] == {"ssid": "lab-iot", "password_env": "LAB_WIFI_PASSWORD"}
+
+
 def test_select_by_tags_and_count(tmp_path: Path) -> None:
     rig = load(write(tmp_path, GOOD))
     assert [b.name for b in rig.select(tags=["c3"])] == [
