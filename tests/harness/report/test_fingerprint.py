@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.device.app import FIRMWARE_VERSION
+from firmware.agent.version import FIRMWARE_VERSION
 from harness.fingerprint import (
     DEFAULT_ROOT,
     file_sha256,
