@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import secrets
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -269,9 +268,12 @@ class Engine:
         run.wall_start = time.monotonic()
         try:
             self._open_devices(run, result)
-        except (BackendError, TimeoutError, OSError, ConnectionError) as exc:
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
             result.status = "error"
-            result.error = f"could not bring the fleet up: {exc}"
+            detail = str(exc) if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
+            result.error = f"could not bring the fleet up: {detail}"
             self.close_run(run, result)
         return run, result
 
@@ -292,7 +294,7 @@ class Engine:
             specs = list(zip(names, rig, strict=False))
         else:
             for name in names:
-                options: dict[str, Any] = {}
+                options: dict[str, Any] = {"seed": self.seed + scenario.seed}
                 if scenario.limits:
                     options["limits"] = scenario.limits
                 specs.append((name, BoardSpec(f"{name}-{token}", backend_name, options=options)))
@@ -333,9 +335,9 @@ class Engine:
     def _step(self, run: ScenarioRun, step: Step) -> StepResult:
         started = run.time.now()
         devices = [run.things.get(d, d) for d in step.type.devices(step.args)]
-        run.event("step", None, f"step {step.index + 1}: {step.title}", {"index": step.index})
+        run.event("step", None, f"step {step.index + 1}: {step.title}", {"index": step.index + 1})
         base = dict(
-            index=step.index,
+            index=step.index + 1,
             kind=step.kind,
             title=step.title,
             location=step.location,
@@ -365,13 +367,14 @@ class Engine:
                 message=str(exc),
                 **base,  # type: ignore[arg-type]
             )
-        except Exception as exc:  # a harness or infrastructure error: reported, not raised
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # harness or infrastructure (PowerLost): reported, not raised
             return StepResult(
                 status="error",
                 started=started,
                 ended=run.time.now(),
                 message=f"{type(exc).__name__}: {exc}",
-                observed="".join(traceback.format_exception_only(exc)).strip(),
                 **base,  # type: ignore[arg-type]
             )
         return StepResult(
@@ -386,7 +389,7 @@ class Engine:
     def _skipped(self, step: Step, run: ScenarioRun) -> StepResult:
         now = run.time.now()
         return StepResult(
-            index=step.index,
+            index=step.index + 1,
             kind=step.kind,
             title=step.title,
             status="skipped",

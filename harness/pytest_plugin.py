@@ -199,7 +199,7 @@ class ScenarioItem(pytest.Item):
         state.results.append(result)
         state.scenario_files.add(self.scenario.file)
         for step in result.steps:
-            self.user_properties.append((f"step {step.index + 1}", f"{step.status}: {step.title}"))
+            self.user_properties.append((f"step {step.index}", f"{step.status}: {step.title}"))
         self.user_properties.append(
             ("devices", ", ".join(f"{d.name} ({d.backend})" for d in result.devices))
         )
@@ -226,7 +226,7 @@ def format_failure(result: ScenarioResult, context: float = 5.0) -> str:
         lines.append(f"{result.id}: {result.error or result.status}")
         return "\n".join(lines)
     where = f" ({step.location})" if step.location else ""
-    lines.append(f"step {step.index + 1} {step.status}{where}: {step.title}")
+    lines.append(f"step {step.index} {step.status}{where}: {step.title}")
     if step.message:
         lines.append(f"  {step.message}")
     if step.expected:

@@ -42,7 +42,7 @@ class TimelineEvent:
 
 @dataclass
 class StepResult:
-    index: int
+    index: int  # the step's number in its file, from 1
     kind: str  # "act", "expect", "never", "time", "fault"
     title: str  # e.g. 'expect mqtt sensors/dev-1/data where temperature > 30 within 65s'
     status: Status

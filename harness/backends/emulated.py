@@ -77,8 +77,9 @@ class EmulatedBackend:
             (endpoint.mqtt_host, endpoint.mqtt_port), seed=session.seed, holder=state.clock
         )
         identity["address"] = proxy.address
+        seed = int(options.get("seed", session.seed))
         try:
-            state.fleet.add(spec.name, seed=session.seed, **identity)
+            state.fleet.add(spec.name, seed=seed, **identity)
         except BaseException:
             proxy.close()
             raise
@@ -209,8 +210,9 @@ class EmulatedDevice:
     # --- faults ----------------------------------------------------------------------------
 
     def reset(self) -> None:
+        """EN: reboots a running board; a board left off (a power cut) is powered again."""
         board = self.emulated.board
-        self._fleet.call(board.reset)
+        self._fleet.call(lambda: board.reset() if board.powered else board.power_on())
 
     def power_cycle(self, off_for: float = 0.0) -> None:
         board = self.emulated.board

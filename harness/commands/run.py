@@ -77,7 +77,10 @@ def load(
                     name=Path(first.file).stem,
                     file=first.file,
                     status="error",
-                    error=str(loaded),
+                    # the first problem's location is error_location; the others keep theirs
+                    error="\n".join(
+                        [loaded.first.message, *(str(p) for p in loaded.problems[1:])]
+                    ),
                     error_location=SourceLocation(first.file, first.line, first.column, first.path),
                 )
             )
@@ -96,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
     tags = {t.strip() for t in args.tags.split(",")} if args.tags else None
     scenarios, results, files = load(args.paths, tags)
     for broken in results:
-        print(f"error: {broken.error}", file=sys.stderr)
+        print(f"error: {broken.error_location}: {broken.error}", file=sys.stderr)
     if not scenarios and not results:
         print("no scenarios found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 1

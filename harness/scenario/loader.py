@@ -66,7 +66,11 @@ def load_file(path: Path, display: str | None = None) -> list[Scenario]:
         raise LoadError(
             [doc.problem((), "a scenario file is a mapping with name, fleet and steps")]
         )
-    top = check(doc.value, TOP_FIELDS, (), doc, problems, "the scenario")
+    # Only the parameter rows first: every other field may use ${placeholders}, so it is
+    # checked per row, after substitution.
+    rows_spec = {k: TOP_FIELDS[k] for k in ("params", "matrix")}
+    rows_part = {k: v for k, v in doc.value.items() if k in rows_spec}
+    top = check(rows_part, rows_spec, (), doc, problems, "the scenario")
     rows = _param_rows(doc, top, problems)
     if problems:
         raise LoadError(problems)
@@ -157,9 +161,8 @@ def _build(
     row: dict[str, Any],
     problems: list[Problem],
 ) -> Scenario:
-    value = {k: v for k, v in doc.value.items() if k not in ("params", "matrix")}
-    value = _substitute(value, row, (), doc, problems)
-    top = check(value, TOP_FIELDS, (), doc, [], "the scenario")  # problems reported once, above
+    value = _substitute(dict(doc.value), row, (), doc, problems)
+    top = check(value, TOP_FIELDS, (), doc, problems, "the scenario")
     name = str(top.get("name") or path.stem)
     sid = f"{display}::{name}" + (f"[{_row_label(row)}]" if row else "")
     scenario = Scenario(
@@ -235,10 +238,11 @@ def _programs(
             problems.append(doc.problem(where, "expected a file name (relative to the scenario)"))
             continue
         target = (base / file).resolve()
+        scenario.program_files[name] = target
         try:
             scenario.programs[name] = target.read_text(encoding="utf-8")
-            scenario.program_files[name] = target
         except OSError:
+            scenario.programs[name] = ""  # declared, so steps may name it; the file is the error
             problems.append(
                 doc.problem(where, f"program file {file!r} not found beside the scenario")
             )
@@ -268,7 +272,32 @@ def _sensors(scenario: Scenario, sensors: Any, doc: Document, problems: list[Pro
             scenario.sensors.setdefault("*", {})[key] = float(value)
 
 
+#: What a virtual board's sensors measure (the SHTC3 and the ICM-42670).
+SENSOR_QUANTITIES = (
+    "temperature",
+    "humidity",
+    "accel_x",
+    "accel_y",
+    "accel_z",
+    "gyro_x",
+    "gyro_y",
+    "gyro_z",
+    "imu_temperature",
+)
+
+
 def _sensor_value(value: Any, where: PathKey, doc: Document, problems: list[Problem]) -> bool:
+    quantity = str(where[-1])
+    if quantity not in SENSOR_QUANTITIES:
+        problems.append(
+            doc.problem(
+                where,
+                f"unknown sensor quantity {quantity!r}{suggest(quantity, SENSOR_QUANTITIES)}; "
+                f"quantities: {', '.join(SENSOR_QUANTITIES)}",
+                key=True,
+            )
+        )
+        return False
     if isinstance(value, bool) or not isinstance(value, int | float):
         problems.append(doc.problem(where, f"a sensor value is a number, got {value!r}"))
         return False
@@ -333,8 +362,13 @@ def parse_step_body(
     else:
         if not isinstance(body, Mapping) and step_type.scalar_field is not None:
             body = {step_type.scalar_field: body}
+        before = len(problems)
         args = check(body, step_type.fields, where, doc, problems, f"{step_type.key!r}")
         check_names(step_type.fields, args, where, doc, problems, scenario)
+        if len(problems) == before:
+            message = step_type.validate(args)
+            if message:
+                problems.append(doc.problem(where, message))
     return args
 
 

@@ -55,6 +55,10 @@ class StepType:
         shown = ", ".join(f"{k}={v}" for k, v in args.items() if k != "source")
         return f"{self.key} {shown}".strip()
 
+    def validate(self, args: dict[str, Any]) -> str | None:
+        """Checks across fields (at load time); the first problem, or None."""
+        return None
+
     def devices(self, args: dict[str, Any]) -> list[str]:
         """The device names the step refers to (checked against the fleet at load time)."""
         out: list[str] = []

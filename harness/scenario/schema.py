@@ -80,7 +80,8 @@ def check(
             out[key] = converted
     for key, spec in fields.items():
         if spec.required and key not in value:
-            problems.append(doc.problem(path, f"{what} needs the field {key!r} ({spec.doc})"))
+            about = f" ({spec.doc})" if spec.doc else ""
+            problems.append(doc.problem(path, f"{what} needs the field {key!r}{about}"))
     return out
 
 

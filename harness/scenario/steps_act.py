@@ -121,6 +121,7 @@ class Sensors(StepType):
         "gyro_x": Field("number", doc="°/s"),
         "gyro_y": Field("number", doc="°/s"),
         "gyro_z": Field("number", doc="°/s"),
+        "imu_temperature": Field("number", doc="°C (the ICM-42670's own sensor)"),
     }
 
     def title(self, args: dict[str, Any]) -> str:
@@ -157,8 +158,26 @@ class SensorModel(StepType):
         "column": Field("string", doc="csv: the column (default the quantity)"),
     }
 
+    NEEDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sequence": ("values",),
+        "noise": ("mean",),
+        "csv": ("file",),
+    }
+
+    def validate(self, args: dict[str, Any]) -> str | None:
+        from .loader import SENSOR_QUANTITIES
+
+        if args["quantity"] not in SENSOR_QUANTITIES:
+            known = ", ".join(SENSOR_QUANTITIES)
+            return f"unknown quantity {args['quantity']!r}; quantities: {known}"
+        missing = [f for f in self.NEEDS[args["kind"]] if f not in args]
+        if missing:
+            return f"a {args['kind']} model needs {' and '.join(missing)}"
+        return None
+
     def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
         model = {k: v for k, v in args.items() if k not in ("device", "quantity")}
+        model.setdefault("seed", run.scenario.seed)
         if model["kind"] == "csv":
             model["file"] = str(run.scenario.file.parent / model.get("file", ""))
         for name in run.targets(args.get("device", "all")):
@@ -224,7 +243,13 @@ class Publish(StepType):
         "qos": Field("integer", minimum=0, maximum=1),
     }
 
-    def check(self, args: dict[str, Any]) -> str | None:
+    def validate(self, args: dict[str, Any]) -> str | None:
+        if "raw_topic" in args:
+            if "topic" in args:
+                return "give either device + topic (a program topic) or raw_topic, not both"
+            return None
+        if "device" not in args or "topic" not in args:
+            return "publish needs device + topic (a program topic) or raw_topic"
         return None
 
     def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
@@ -235,10 +260,8 @@ class Publish(StepType):
             to = [n for n, t in run.things.items() if f"/{t}/" in f"/{topic}/"]
         elif "device" in args and "topic" in args:
             topic, to = run.device_topic(args["device"], args["topic"]), [args["device"]]
-        else:
-            from harness.backends.base import BackendError
-
-            raise BackendError("publish needs device + topic, or raw_topic")
+        else:  # validate() made sure this cannot happen
+            raise AssertionError("publish without a topic")
         run.publish(topic, body, to=to, qos=args.get("qos", 1))
         return Outcome()
 

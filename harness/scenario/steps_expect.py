@@ -27,7 +27,7 @@ from .registry import (
     expectation,
     step,
 )
-from .schema import Field, Fields, check, object_schema
+from .schema import Field, Fields, check, field_schema, object_schema
 from .source import suggest
 
 if TYPE_CHECKING:
@@ -100,7 +100,11 @@ class _Timed(StepType):
                 loc = doc.at((*where, kinds[0], "where"))
                 from .source import Problem
 
-                loc.column += exc.column - 1 if loc.line else 0
+                lines = doc.text.splitlines()
+                quoted = 0 < loc.line <= len(lines) and lines[loc.line - 1][
+                    loc.column - 1 : loc.column
+                ] in ("'", '"')
+                loc.column += exc.column - 1 + (1 if quoted else 0)
                 problems.append(Problem(f"bad predicate {inner['where']!r}: {exc}", loc))
         if "matches" in args:
             try:
@@ -138,9 +142,11 @@ class _Timed(StepType):
                 "type": "object",
                 "properties": {
                     key: object_schema(kind.fields, kind.doc),
-                    self.duration_key: {"anyOf": [{"type": "number"}, {"type": "string"}]},
+                    self.duration_key: field_schema(Field("duration")),
                 },
-                "required": [key],
+                "required": [key]
+                if self.default_duration is not None
+                else [key, self.duration_key],
                 "additionalProperties": False,
             }
             variants.append(schema)
@@ -261,10 +267,10 @@ class _MessageProbe(Probe):
         return f"t={m.t:.3f} {m.topic} {m.text(300)}"
 
 
-def _payload_test(args: dict[str, Any]) -> Callable[[Observed], bool]:
+def _payload_test(run: ScenarioRun, args: dict[str, Any]) -> Callable[[Observed], bool]:
     expected = args.get("payload")
     predicate: Predicate | None = args.get("where")
-    contains = args.get("contains")
+    contains = run.expand(args["contains"]) if "contains" in args else None
 
     def accept(m: Observed) -> bool:
         data = m.json()
@@ -339,7 +345,7 @@ class Mqtt(ExpectationKind):
         return _MessageProbe(
             run,
             _topic_for(run, args),
-            _payload_test(args),
+            _payload_test(run, args),
             self.describe(args),
             args.get("count", 1),
             distinct=args.get("distinct"),

@@ -222,3 +222,50 @@ def test_the_schema_rejects_what_the_loader_rejects() -> None:
     assert list(validator.iter_errors({"steps": [{"expect": {"led": {"on": 1}}}]}))
     assert not list(validator.iter_errors({"steps": [{"wait": "5s"}]}))
     assert json.dumps(json_schema())  # serialisable
+
+
+def test_cross_field_rules_are_checked_at_load_time(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """
+        sensors: {pressure: 1013}
+        steps:
+          - publish: {payload: 1}
+          - sensor_model: {quantity: temperature, kind: noise}
+          - never:
+              mqtt: {topic: x}
+        """,
+    )
+    assert found[0].startswith("s.yaml:1:11 (sensors.pressure): unknown sensor quantity 'pressure'")
+    assert "s.yaml:3:14 (steps[0].publish): publish needs device + topic" in found[1]
+    assert found[2] == "s.yaml:4:19 (steps[1].sensor_model): a noise model needs mean"
+    assert found[3] == "s.yaml:6:7 (steps[2].never): never needs the field 'for'"
+
+
+def test_a_missing_program_file_is_one_error(tmp_path: Path) -> None:
+    found = problems(tmp_path, "programs: {p: nope.scm}\nsteps:\n  - deploy: p\n")
+    assert found == [
+        "s.yaml:1:15 (programs.p): program file 'nope.scm' not found beside the scenario"
+    ]
+
+
+def test_predicate_columns_count_the_opening_quote(tmp_path: Path) -> None:
+    text = 'steps:\n  - expect:\n      mqtt: {topic: t, where: "temperature => 30"}\n'
+    (message,) = problems(tmp_path, text)
+    column = text.splitlines()[2].index("=>") + 1
+    assert message.startswith(f"s.yaml:3:{column} ")
+
+
+def test_top_level_fields_may_be_parameters(tmp_path: Path) -> None:
+    path = write(tmp_path, 'matrix: {t: [30s, 1m]}\ntimeout: "${t}"\nsteps: [{wait: 1s}]\n')
+    assert [s.timeout for s in load_file(path)] == [30.0, 60.0]
+
+
+def test_the_schema_checks_durations_and_requires_for_on_never() -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    bad_duration = {"steps": [{"expect": {"led": {"on": True}, "within": "10 seconds"}}]}
+    assert list(validator.iter_errors(bad_duration))
+    assert list(validator.iter_errors({"steps": [{"never": {"led": {"on": True}}}]}))
+    assert not list(
+        validator.iter_errors({"steps": [{"never": {"led": {"on": True}, "for": "2m"}}]})
+    )
