@@ -174,6 +174,12 @@ def register_device(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     )
     run.add_argument("--thing", required=True, help="the thing name (provisioned if needed)")
     run.add_argument("--pty", action="store_true", help="expose the serial console on a PTY")
+    run.add_argument(
+        "--control",
+        choices=("stdin",),
+        help="accept JSON control requests on stdin, answer on stdout (see "
+        "emulator/device/control.py): sensors, button, power, clock skew, LED state",
+    )
     _common(run)
     run.set_defaults(func=_device_run)
 
@@ -230,19 +236,22 @@ def _prepare(fleet: Any, args: argparse.Namespace, names: list[str]) -> str | No
             env.set(**dict(args.sensor))
         device = fleet.add(name, env=env)
         if not args.quiet:
-            device.board.serial.subscribe(_echo(name, len(names) > 1))
+            # with a control channel, stdout carries its replies: the console goes to stderr
+            stream = sys.stderr if getattr(args, "control", None) else sys.stdout
+            device.board.serial.subscribe(_echo(name, len(names) > 1, stream))
         if source is not None:
             fleet.call(lambda d=device: d.app.load_program(program_id, source))
     return None
 
 
-def _echo(name: str, prefixed: bool) -> Any:
+def _echo(name: str, prefixed: bool, stream: Any = None) -> Any:
     def write(chunk: bytes) -> None:
+        out = stream or sys.stdout
         text = chunk.decode("utf-8", "replace")
         if prefixed:
             text = "".join(f"[{name}] {line}\n" for line in text.splitlines() if line.strip())
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out.write(text)
+        out.flush()
 
     return write
 
@@ -288,6 +297,8 @@ def _device_run(args: argparse.Namespace) -> int:
 
             pty = PtyConsole(board.serial)
             print(f"steelhil device run: serial console on {pty.path}", file=sys.stderr)
+        if args.control == "stdin":
+            _start_control(fleet, board)
         print(f"steelhil device run: {args.thing} running; Ctrl-C to stop", file=sys.stderr)
         try:
             _wait_for_signal()
@@ -295,6 +306,19 @@ def _device_run(args: argparse.Namespace) -> int:
             if pty is not None:
                 pty.close()
     return EXIT_OK
+
+
+def _start_control(fleet: Any, board: Any) -> None:
+    """Serve control requests from stdin on a thread; stdout carries only the replies."""
+    import threading
+
+    from .control import DeviceControl, serve
+
+    control = DeviceControl(board, fleet.clock, fleet.call)
+    thread = threading.Thread(
+        target=serve, args=(control, sys.stdin, sys.stdout), name="control", daemon=True
+    )
+    thread.start()
 
 
 def _fleet_up(args: argparse.Namespace) -> int:

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.board.clock import RealTimeClock, VirtualClock
-from emulator.board.models import Noise, Trace
-from emulator.board.models import Sequence as SequenceModel
+from emulator.device.control import ControlError, build_model
 from emulator.device.fleet import Fleet
 from emulator.device.inflight import InFlight
 from harness.netem import FaultProxy
@@ -177,29 +176,12 @@ class EmulatedDevice:
     def set_sensor_model(self, quantity: str, model: Mapping[str, Any]) -> None:
         board = self.emulated.board
         now = self._fleet.now()
-        kind = model.get("kind")
-        built: Any
-        if kind == "sequence":
-            every = float(model.get("every", 60.0))
-            values = [float(v) for v in model["values"]]
-            built = SequenceModel(
-                [(now + i * every, v) for i, v in enumerate(values)],
-                model.get("interpolation", "step"),
-            )
-        elif kind == "noise":
-            built = Noise(
-                float(model["mean"]),
-                float(model.get("stddev", 1.0)),
-                seed=int(model.get("seed", 0)),
-            )
-        elif kind == "csv":
-            trace = Trace.load(Path(model["file"]))
-            built = trace.model(str(model.get("column", quantity)))
-            self._fleet.call(lambda: board.env.set(relative_to=now, **{quantity: built}))
-            return
-        else:
-            raise Unsupported(f"unknown sensor model kind {kind!r}")
-        self._fleet.call(lambda: board.env.set(**{quantity: built}))
+        try:
+            built, relative = build_model(quantity, model, now)
+        except ControlError as exc:
+            raise Unsupported(str(exc)) from exc
+        origin = now if relative else None
+        self._fleet.call(lambda: board.env.set(origin, **{quantity: built}))
 
     def press_button(self, hold: float = 0.1) -> None:
         board = self.emulated.board

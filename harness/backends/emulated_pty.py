@@ -15,14 +15,16 @@ Faults: ``reset`` is ``machine.reset()`` through the raw REPL; ``power_cycle`` i
 approximation with process signals (the proxy drops the connection as a dying radio would,
 the process is stopped with SIGSTOP for ``off_for``, resumed, then reset: RAM is lost and
 the LED goes dark, but the WS2812 keeps its colour and no flash write is torn).  Sensors,
-the button, a power cut at a flash write and clock skew need a control channel that
-``steelhil device run`` does not have yet; they raise ``Unsupported``.
+the button, a power cut at a flash write, clock skew and reading the LED and the pixel go
+through the process's control channel (``--control stdin``, JSON lines; see
+:mod:`emulator.device.control`): what a hand on the bench does, not the serial port.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -34,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ..netem import FaultProxy
-from .base import BackendError, BackendSession, BoardSpec, Unsupported
+from .base import BackendError, BackendSession, BoardSpec
 from .consoledevice import OBSERVE_MODES, ConsoleDevice
 from .schema import Field
 from .serial import device_files, extra_config
@@ -60,10 +62,7 @@ OPTIONS: dict[str, Field] = {
     "start_timeout": Field("float", "seconds to wait for the PTY (default 60)", minimum=1),
 }
 
-_NEEDS_CONTROL = (
-    "`steelhil device run` has no control channel for this yet (the harness needs e.g. "
-    "`--control stdin` taking JSON commands)"
-)
+CONTROL_TIMEOUT = 10.0
 
 
 class DeviceProcess:
@@ -77,11 +76,13 @@ class DeviceProcess:
         self._found = threading.Event()
         self.pty_path: str | None = None
         self._tail: list[str] = []
+        self._control_lock = threading.Lock()
         try:
             self.process = subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # the control channel: requests in,
+                stdout=subprocess.PIPE,  # replies out
+                bufsize=1,
                 stderr=subprocess.PIPE,
                 text=True,
                 start_new_session=True,  # a Ctrl-C at the terminal is the harness's to handle
@@ -114,6 +115,28 @@ class DeviceProcess:
                 self.pty_path = found.group(1)
                 self._found.set()
         self._found.set()  # EOF: the process is gone
+
+    def control(self, op: str, **fields: Any) -> Any:
+        """One control request; returns its ``value`` or raises BackendError."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        if stdin is None or stdout is None or self.process.poll() is not None:
+            raise BackendError("the device process has exited")
+        with self._control_lock:
+            try:
+                stdin.write(json.dumps({"op": op, **fields}) + "\n")
+                stdin.flush()
+            except OSError as exc:
+                raise BackendError(f"the device process does not take requests: {exc}") from exc
+            box: list[str] = []
+            reader = threading.Thread(target=lambda: box.append(stdout.readline()), daemon=True)
+            reader.start()
+            reader.join(CONTROL_TIMEOUT)
+        if not box or not box[0]:
+            raise BackendError(f"no answer to {op!r} from the device process")
+        reply = json.loads(box[0])
+        if not reply.get("ok"):
+            raise BackendError(f"{op}: {reply.get('error')}")
+        return reply.get("value")
 
     @property
     def pid(self) -> int:
@@ -175,20 +198,27 @@ class EmulatedPtyDevice(ConsoleDevice):
             if self.proxy is not None and shape is not None:
                 self.proxy.set(down=shape.down, latency=shape.latency, loss=shape.loss)
 
+    def led(self) -> bool:
+        return bool(self.process.control("led"))
+
+    def pixel(self) -> tuple[int, int, int]:
+        r, g, b = self.process.control("pixel")
+        return (int(r), int(g), int(b))
+
     def set_sensors(self, values: Mapping[str, float]) -> None:
-        raise Unsupported(f"{self.name}: cannot set sensors: {_NEEDS_CONTROL}")
+        self.process.control("set_sensors", values=dict(values))
 
     def set_sensor_model(self, quantity: str, model: Mapping[str, Any]) -> None:
-        raise Unsupported(f"{self.name}: cannot drive {quantity} by a model: {_NEEDS_CONTROL}")
+        self.process.control("sensor_model", quantity=quantity, model=dict(model))
 
     def press_button(self, hold: float = 0.1) -> None:
-        raise Unsupported(f"{self.name}: cannot press BOOT: {_NEEDS_CONTROL}")
+        self.process.control("press_button", hold=hold)
 
     def cut_power_at_write(self, nth: int) -> None:
-        raise Unsupported(f"{self.name}: cannot arm a power cut at a write: {_NEEDS_CONTROL}")
+        self.process.control("cut_power_at_write", nth=nth)
 
     def skew_clock(self, seconds: float) -> None:
-        raise Unsupported(f"{self.name}: cannot skew its clock: {_NEEDS_CONTROL}")
+        self.process.control("skew_clock", seconds=seconds)
 
 
 class EmulatedPtyBackend:
@@ -210,7 +240,7 @@ class EmulatedPtyBackend:
             core_dir / "endpoint.json"
         )
         argv = [*(options.get("command") or STEELHIL), "device", "run", "--thing", spec.name]
-        argv += ["--iotcore", str(core_dir), "--pty", "--quiet"]
+        argv += ["--iotcore", str(core_dir), "--pty", "--quiet", "--control", "stdin"]
         for quantity, value in (options.get("sensors") or {}).items():
             argv += ["--sensor", f"{quantity}={value}"]
         try:

@@ -14,7 +14,7 @@ from emulator.iotcore.core import LocalIoTCore
 from emulator.iotcore.endpoint import Endpoint
 from emulator.iotcore.provision import ThingCredentials
 from harness import backends
-from harness.backends.base import BackendError, BackendSession, BoardSpec, Unsupported
+from harness.backends.base import BackendError, BackendSession, BoardSpec
 from harness.backends.emulated_pty import EmulatedPtyBackend, EmulatedPtyDevice
 
 
@@ -94,10 +94,13 @@ def test_reset_and_power_cycle_reboot_the_board(
         device.capture.expect("agent: pty-2 booting", timeout=30)
         observer.expect("$aws/things/pty-2/shadow/get", timeout=60)
         assert device.proxy is not None and device.proxy.shape.latency == 0.01  # kept
-        with pytest.raises(Unsupported, match="control channel"):
-            device.set_sensors({"temperature": 30.0})
-        with pytest.raises(Unsupported, match="control channel"):
-            device.cut_power_at_write(2)
+        # the bench-hand operations go through the process's control channel
+        device.set_sensors({"temperature": 30.0})
+        with pytest.raises(BackendError, match="unknown quantity 'pressure'"):
+            device.set_sensors({"pressure": 1.0})
+        assert device.led() is False and device.pixel() == (0, 0, 0)
+        device.skew_clock(60)
+        device.cut_power_at_write(2)
     finally:
         device.close()
 
