@@ -87,3 +87,17 @@ def test_the_demo_runs_the_example_scenarios(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "demo" / "results.json").read_text())
     assert len(results["scenarios"]) >= 3
     assert max(len(s["devices"]) for s in results["scenarios"]) == 3
+
+
+def test_repository_scenarios_run_on_the_emulated_pty_backend(tmp_path: Path) -> None:
+    """The same scenario files, each board in its own process behind a PTY, provisioned
+    through the raw REPL and driven through its control channel, on wall time."""
+    repo = Path(__file__).resolve().parents[2]
+    files = [str(repo / "scenarios" / f) for f in ("button.yaml", "commands.yaml")]
+    done = steelhil(
+        "run", *files, "--backend", "emulated-pty", "--report", str(tmp_path / "r"), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert {d["backend"] for s in results["scenarios"] for d in s["devices"]} == {"emulated-pty"}
+    assert {s["time_base"] for s in results["scenarios"]} == {"wall"}
