@@ -78,9 +78,7 @@ def load(
                     file=first.file,
                     status="error",
                     # the first problem's location is error_location; the others keep theirs
-                    error="\n".join(
-                        [loaded.first.message, *(str(p) for p in loaded.problems[1:])]
-                    ),
+                    error="\n".join([loaded.first.message, *(str(p) for p in loaded.problems[1:])]),
                     error_location=SourceLocation(first.file, first.line, first.column, first.path),
                 )
             )
