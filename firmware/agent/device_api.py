@@ -121,14 +121,26 @@ def install(interp, rt, host):
 
     # --- LEDs and button -------------------------------------------------------------------
 
+    # Output changes are also printed on the console ("led: on", "pixel: 255,64,0"): on a
+    # real board that is how a harness on the serial port sees them without stopping the
+    # firmware (the raw REPL would).  Only changes, so a fast blink cannot flood the port.
+    shown = {}
+
+    def show(what, text):
+        if shown.get(what) != text:
+            shown[what] = text
+            host.console("%s: %s" % (what, text))
+
     def led_on():
         board.set_led(True)
         host.trace("led", {"state": True, "program_id": rt.program_id})
+        show("led", "on")
         return VOID
 
     def led_off():
         board.set_led(False)
         host.trace("led", {"state": False, "program_id": rt.program_id})
+        show("led", "off")
         return VOID
 
     d("led-on", led_on, 0, 0, "(led-on) — the LED on GPIO7 on")
@@ -147,6 +159,7 @@ def install(interp, rt, host):
                 )
         board.set_pixel(r, g, b)
         host.trace("pixel", {"r": r, "g": g, "b": b, "program_id": rt.program_id})
+        show("pixel", "%d,%d,%d" % (r, g, b))
         return VOID
 
     d("led-set-color", led_set_color, 3, 3, "(led-set-color r g b) — the WS2812 RGB LED")
