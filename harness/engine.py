@@ -439,8 +439,3 @@ class Engine:
         run.timeline.sort(key=lambda e: e.t)
         result.timeline = run.timeline
         result.duration = time.monotonic() - run.wall_start
-
-
-def _text(body: bytes, limit: int = 2000) -> str:
-    text = body.decode("utf-8", "replace")
-    return text if len(text) <= limit else text[:limit] + "..."

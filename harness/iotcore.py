@@ -43,19 +43,18 @@ class HarnessCore(Protocol):
     def revoke(self, thing_name: str) -> None: ...
 
 
-class LocalCore:
-    """The local IoT Core (Mosquitto + shadow/jobs services + moto) as the harness uses it."""
+class _ProvisioningCore:
+    """What both IoT Cores do the same way: remember the credentials they made (to revoke
+    them later), and give the observer its own identity and policy."""
 
-    kind = "local"
-
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(self) -> None:
         self._credentials: dict[str, ThingCredentials] = {}
 
-    @property
-    def endpoint(self) -> Endpoint:
-        endpoint: Endpoint = self.core.endpoint
-        return endpoint
+    def _provision(self, thing_name: str, **options: Any) -> ThingCredentials:
+        raise NotImplementedError
+
+    def _revoke(self, credentials: ThingCredentials) -> None:
+        raise NotImplementedError
 
     def provision(
         self,
@@ -69,7 +68,7 @@ class LocalCore:
             options["policy_name"] = policy_name
         if policy_document is not None:
             options["policy_document"] = policy_document
-        creds: ThingCredentials = self.core.provision(thing_name, **options)
+        creds = self._provision(thing_name, **options)
         self._credentials[thing_name] = creds
         return creds
 
@@ -77,6 +76,34 @@ class LocalCore:
         return self.provision(
             "steelhil-observer", policy_name="steelhil-observer", policy_document=OBSERVER_POLICY
         )
+
+    def revoke(self, thing_name: str) -> None:
+        creds = self._credentials.get(thing_name)
+        if creds is None:
+            raise Unsupported(f"{thing_name} was not provisioned by this run")
+        self._revoke(creds)
+
+
+class LocalCore(_ProvisioningCore):
+    """The local IoT Core (Mosquitto + shadow/jobs services + moto) as the harness uses it."""
+
+    kind = "local"
+
+    def __init__(self, core: Any) -> None:
+        super().__init__()
+        self.core = core
+
+    @property
+    def endpoint(self) -> Endpoint:
+        endpoint: Endpoint = self.core.endpoint
+        return endpoint
+
+    def _provision(self, thing_name: str, **options: Any) -> ThingCredentials:
+        creds: ThingCredentials = self.core.provision(thing_name, **options)
+        return creds
+
+    def _revoke(self, credentials: ThingCredentials) -> None:
+        self.core.revoke(credentials)
 
     def iot(self) -> Any:
         return self.core.iot()
@@ -87,21 +114,15 @@ class LocalCore:
     def restart_broker(self, down_for: float = 0.0) -> None:
         self.core.restart_broker(down_for=down_for)
 
-    def revoke(self, thing_name: str) -> None:
-        creds = self._credentials.get(thing_name)
-        if creds is None:
-            raise Unsupported(f"{thing_name} was not provisioned by this run")
-        self.core.revoke(creds)
 
-
-class AwsCore:
+class AwsCore(_ProvisioningCore):
     """A real AWS account: the account's ATS data endpoint on 8883, provisioning through
     boto3 (``CreateCertificateFromCsr``: private keys never leave this machine), the same
     observer policy.  What AWS does not let a client do (restart its broker) raises
     :class:`~harness.backends.base.Unsupported`.
 
     ``ca_file``: Amazon Root CA 1 (download it once from Amazon Trust Services; this tool
-    does not fetch it for you).
+    does not fetch it for you).  ``profile``: a boto3 profile (``AWS_PROFILE`` works too).
     """
 
     def __init__(
@@ -111,6 +132,7 @@ class AwsCore:
 
         from emulator.iotcore.provision import Provisioner
 
+        super().__init__()
         session = boto3.Session(region_name=region, profile_name=profile)
         host = session.client("iot").describe_endpoint(endpointType="iot:Data-ATS")[
             "endpointAddress"
@@ -125,32 +147,16 @@ class AwsCore:
         )
         self._session = session
         self._provisioner = Provisioner(self._endpoint, directory / "things")
-        self._credentials: dict[str, ThingCredentials] = {}
 
     @property
     def endpoint(self) -> Endpoint:
         return self._endpoint
 
-    def provision(
-        self,
-        thing_name: str,
-        *,
-        policy_name: str | None = None,
-        policy_document: Mapping[str, Any] | None = None,
-    ) -> ThingCredentials:
-        options: dict[str, Any] = {}
-        if policy_name is not None:
-            options["policy_name"] = policy_name
-        if policy_document is not None:
-            options["policy_document"] = policy_document
-        creds = self._provisioner.provision(thing_name, **options)
-        self._credentials[thing_name] = creds
-        return creds
+    def _provision(self, thing_name: str, **options: Any) -> ThingCredentials:
+        return self._provisioner.provision(thing_name, **options)
 
-    def observer_credentials(self) -> ThingCredentials:
-        return self.provision(
-            "steelhil-observer", policy_name="steelhil-observer", policy_document=OBSERVER_POLICY
-        )
+    def _revoke(self, credentials: ThingCredentials) -> None:
+        self._provisioner.set_certificate_status(credentials.certificate_id, "REVOKED")
 
     def iot(self) -> Any:
         return self._session.client("iot")
@@ -160,12 +166,6 @@ class AwsCore:
 
     def restart_broker(self, down_for: float = 0.0) -> None:
         raise Unsupported("AWS IoT Core's broker cannot be restarted by a client")
-
-    def revoke(self, thing_name: str) -> None:
-        creds = self._credentials.get(thing_name)
-        if creds is None:
-            raise Unsupported(f"{thing_name} was not provisioned by this run")
-        self._provisioner.set_certificate_status(creds.certificate_id, "REVOKED")
 
 
 @contextlib.contextmanager

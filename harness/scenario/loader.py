@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from emulator.device.control import QUANTITIES
 from harness.results import SourceLocation
 
 from .model import Scenario, Step
@@ -273,17 +274,7 @@ def _sensors(scenario: Scenario, sensors: Any, doc: Document, problems: list[Pro
 
 
 #: What a virtual board's sensors measure (the SHTC3 and the ICM-42670).
-SENSOR_QUANTITIES = (
-    "temperature",
-    "humidity",
-    "accel_x",
-    "accel_y",
-    "accel_z",
-    "gyro_x",
-    "gyro_y",
-    "gyro_z",
-    "imu_temperature",
-)
+SENSOR_QUANTITIES = QUANTITIES
 
 
 def _sensor_value(value: Any, where: PathKey, doc: Document, problems: list[Problem]) -> bool:
