@@ -114,6 +114,12 @@ class LocalCore(_ProvisioningCore):
     def restart_broker(self, down_for: float = 0.0) -> None:
         self.core.restart_broker(down_for=down_for)
 
+    def __getattr__(self, name: str) -> Any:
+        """Everything else of :class:`~emulator.iotcore.core.LocalIoTCore` (``connect``,
+        ``client``, ``s3``, ...): tests that used the core directly keep working with the
+        plugin's session fixture."""
+        return getattr(self.core, name)
+
 
 class AwsCore(_ProvisioningCore):
     """A real AWS account: the account's ATS data endpoint on 8883, provisioning through

@@ -44,10 +44,26 @@ def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-color", action="store_true")
 
 
+def demo_scenarios() -> Path | None:
+    """The example scenarios: ``./scenarios`` when run from a checkout, else the checkout
+    this package was installed from in development mode."""
+    for candidate in (Path("scenarios"), Path(__file__).resolve().parents[2] / "scenarios"):
+        if (candidate / "programs").is_dir():
+            return candidate
+    return None
+
+
 def _demo(args: argparse.Namespace) -> int:
-    root = Path(__file__).resolve().parents[2] / "scenarios"
+    root = demo_scenarios()
+    if root is None:
+        print(
+            "steelhil demo: the example scenarios are not here; run it from a checkout of "
+            "aws-iot-steel (they live in its scenarios/ folder)",
+            file=sys.stderr,
+        )
+        return 2
     ns = argparse.Namespace(
-        paths=[root if root.is_dir() else Path("scenarios")],
+        paths=[root],
         rig=None,
         backend="emulated",
         iotcore="local",
@@ -94,6 +110,10 @@ def _run(args: argparse.Namespace) -> int:
     from harness.report import summary_table, write_reports
     from harness.rigboards import boards_for_run
 
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        print(f"steelhil run: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
     tags = {t.strip() for t in args.tags.split(",")} if args.tags else None
     scenarios, results, files = load(args.paths, tags)
     for broken in results:

@@ -81,7 +81,8 @@ def test_tags_select_scenarios(tmp_path: Path) -> None:
 
 
 def test_the_demo_runs_the_example_scenarios(tmp_path: Path) -> None:
-    done = steelhil("demo", "--report", str(tmp_path / "demo"), cwd=tmp_path)
+    repo = Path(__file__).resolve().parents[2]
+    done = steelhil("demo", "--report", str(tmp_path / "demo"), cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "report: " in done.stdout
     results = json.loads((tmp_path / "demo" / "results.json").read_text())
@@ -101,3 +102,9 @@ def test_repository_scenarios_run_on_the_emulated_pty_backend(tmp_path: Path) ->
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert {d["backend"] for s in results["scenarios"] for d in s["devices"]} == {"emulated-pty"}
     assert {s["time_base"] for s in results["scenarios"]} == {"wall"}
+
+
+def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    done = steelhil("run", "nowhere", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "no such file or directory: nowhere" in done.stderr
