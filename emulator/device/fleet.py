@@ -226,9 +226,13 @@ class Fleet:
     def _ready(self, thing: str) -> bool:
         link = self.network.links.get(thing)
         device = self.devices.get(thing)
-        if link is None or device is None or not link.ready:
+        if link is None or device is None:
             return False
-        return bool(self.call(lambda: device.agent is not None and device.agent.connected))
+        # The agent first: it asks for its subscriptions while it handles the connect, so
+        # only after that does "no SUBACK outstanding" on the link mean "subscribed".
+        if not self.call(lambda: device.agent is not None and device.agent.connected):
+            return False
+        return link.ready
 
     def stop(self) -> None:
         if self._thread is not None:
