@@ -275,34 +275,38 @@ class DeviceLink:
         wake-up socket)."""
         client = self._client
         sock = client.socket()
-        rlist: list[Any] = [self._wake_r]
-        wlist: list[Any] = []
+        # poll(), not select(): select() refuses descriptors >= FD_SETSIZE (1,024), and
+        # with three per device a fleet passes that at about 335 devices.
         pending = 0
-        if sock is not None:
-            rlist.append(sock)
-            if client.want_write():
-                wlist.append(sock)
-            pending = sock.pending() if hasattr(sock, "pending") else 0
-            if pending:
-                timeout = 0.0  # TLS has already decrypted bytes that select cannot see
         try:
-            readable, writable, _ = select.select(rlist, wlist, [], timeout)
+            poller = select.poll()
+            poller.register(self._wake_r, select.POLLIN)
+            if sock is not None:
+                events = select.POLLIN | (select.POLLOUT if client.want_write() else 0)
+                poller.register(sock, events)
+                pending = sock.pending() if hasattr(sock, "pending") else 0
+                if pending:
+                    timeout = 0.0  # TLS has already decrypted bytes that poll cannot see
+            ready = dict(poller.poll(timeout * 1000))
         except (OSError, ValueError):
             self._drop("socket error")
             return
-        if self._wake_r in readable:
+        if ready.get(self._wake_r.fileno(), 0):
             try:
                 self._wake_r.recv(4096)
             except OSError:
                 pass
         if sock is None:
             return
-        if sock in readable or pending:
+        flags = ready.get(sock.fileno(), 0)
+        readable = flags & (select.POLLIN | select.POLLHUP | select.POLLERR)
+        writable = flags & select.POLLOUT
+        if readable or pending:
             rc = client.loop_read()
             if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                 self._drop(f"connection lost ({mqtt.error_string(rc)})")
                 return
-        if sock in writable and client.socket() is not None:
+        if writable and client.socket() is not None:
             rc = client.loop_write()
             if rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
                 self._drop(f"connection lost ({mqtt.error_string(rc)})")

@@ -131,3 +131,38 @@ def test_broker_restart_is_a_disconnect_then_the_session_resumes(iotcore: LocalI
         assert isinstance(message, Message) and message.payload == b"on"
     finally:
         link.close()
+
+
+def test_a_link_works_with_descriptors_above_fd_setsize(iotcore: LocalIoTCore) -> None:
+    """A fleet of ~335 devices uses descriptors past 1,024, which select() refuses."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        if hard != resource.RLIM_INFINITY and hard < 1200:
+            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is too low for this test")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    fillers = []
+    try:
+        while True:  # occupy every descriptor below 1,100
+            fd = os.open(os.devnull, os.O_RDONLY)
+            fillers.append(fd)
+            if fd >= 1100:
+                break
+        link, events = make_link(iotcore, "dev-many-fds")
+        try:
+            link.connect()
+            assert isinstance(wait_for(events, Connected), Connected)
+            link.subscribe([("echo/dev-many-fds/+", 1)])
+            time.sleep(0.3)
+            link.publish("echo/dev-many-fds/ping", b"high", qos=1)
+            message = wait_for(events, Message)
+            assert isinstance(message, Message) and message.payload == b"high"
+            assert link.connected and link.stats.connects == 1
+        finally:
+            link.close()
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
