@@ -24,10 +24,20 @@ from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
 
 _STATE = "emulated"
 
+#: Real seconds the fleet's clock waits, once nothing is due and nothing holds it, before
+#: jumping to the next deadline.  The harness tracks what is in flight to and from the
+#: devices (holds), so this only covers traffic it cannot see (the services' answers to a
+#: device); ``bench/scenario_bench.py`` shows what it costs per reading.
+AUTOJUMP = 0.05
+
 
 class _FleetState:
     def __init__(self, session: BackendSession) -> None:
-        self.clock = RealTimeClock() if session.realtime else VirtualClock(autojump_threshold=0.05)
+        self.clock: RealTimeClock | VirtualClock
+        if session.realtime:
+            self.clock = RealTimeClock()
+        else:
+            self.clock = VirtualClock(autojump_threshold=AUTOJUMP)
         self.inflight = InFlight(self.clock)
         self.fleet = Fleet(
             session.core,  # type: ignore[arg-type]
