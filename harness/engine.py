@@ -154,7 +154,6 @@ class Engine:
         backend: str = "emulated",
         boards: list[BoardSpec] | None = None,
         seed: int = 0,
-        devices_override: int | None = None,
         on_step: Callable[[Scenario, StepResult], None] | None = None,
     ) -> None:
         self.core = core
@@ -162,7 +161,6 @@ class Engine:
         self.default_backend = backend
         self.boards = boards or []  # a rig's boards (thing names fixed by the rig)
         self.seed = seed
-        self.devices_override = devices_override
         self.on_step = on_step
         realtime = any(b.backend != "emulated" for b in self.boards) or backend != "emulated"
         self.session = BackendSession(core, workdir, seed=seed, realtime=realtime)
