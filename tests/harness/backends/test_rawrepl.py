@@ -64,7 +64,7 @@ def test_a_session_stops_the_firmware_and_restarts_it(
     with repl.session():
         assert repl.exec("print('inside')") == b"inside\r\n"
         assert pty_board.app.stops == ["interrupt"]
-    repl.capture.expect("app: boot 2", timeout=5)
+    repl.capture.expect(r"app: boot 2\r?\n", timeout=5)  # the whole line, not a prefix
     texts = [line.text for line in repl.capture.lines()]
     assert "app: boot 2" in texts
     assert not any("inside" in text or "raw REPL" in text for text in texts)  # harness traffic
