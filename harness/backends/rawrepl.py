@@ -73,15 +73,21 @@ class RawRepl:
     def session(self, *, resume: bool = True) -> Iterator[RawRepl]:
         """Stop the firmware, enter raw mode; afterwards leave it and (``resume``) restart
         ``main.py`` with a soft reset."""
-        with self.capture.quiet():
-            self.enter()
-            try:
-                yield self
-            finally:
-                if self.active:
-                    self.exit()
-                    if resume:
-                        self.run_main()
+        exited = False
+        try:
+            with self.capture.quiet():
+                self.enter()
+                try:
+                    yield self
+                finally:
+                    if self.active:
+                        self.exit()
+                        exited = True
+        finally:
+            # Outside the quiet block: what main.py prints from its first byte on is the
+            # firmware's, and must not be taken for REPL traffic however fast it comes.
+            if exited and resume:
+                self.run_main()
 
     def enter(self, *, soft_reset: bool = False) -> None:
         self.capture.write(b"\r\x03")
