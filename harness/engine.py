@@ -24,7 +24,7 @@ from .observer import Observed, Observer
 from .results import DeviceInfo, ScenarioResult, StepResult, TimelineEvent
 from .scenario.model import Scenario, Step
 from .scenario.registry import StepFailed
-from .timebase import ScenarioTime
+from .timebase import ScenarioTime, WallTimeBase
 
 READY_TIMEOUT = 60.0
 
@@ -185,8 +185,6 @@ class Engine:
 
     def default_time(self) -> TimeBase:
         if self._time is None:
-            from .timebase import WallTimeBase
-
             return WallTimeBase()
         return self._time
 

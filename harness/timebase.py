@@ -21,27 +21,31 @@ _POLL = 0.005
 
 
 class WallTimeBase:
-    """Real seconds since the time base was made."""
+    """Monotonic seconds since the time base was made; sleeps really sleep (real boards,
+    boards in other processes, and emulated boards in a run that mixes them in)."""
 
     virtual = False
 
-    def __init__(self) -> None:
-        self._start = time.monotonic()
+    def __init__(self, *, poll: float = 0.01) -> None:
+        self._origin = time.monotonic()
+        self._poll = poll
 
     def now(self) -> float:
-        return time.monotonic() - self._start
+        return time.monotonic() - self._origin
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds))
+        if seconds > 0:
+            time.sleep(seconds)
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + max(0.0, timeout)
         while True:
             if predicate():
                 return True
-            if time.monotonic() >= deadline:
-                return bool(predicate())
-            time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(self._poll, left))
 
 
 class VirtualTimeBase:

@@ -18,9 +18,10 @@ from emulator.device.control import ControlError, build_model
 from emulator.device.fleet import Fleet
 from emulator.device.inflight import InFlight
 from harness.netem import FaultProxy
-from harness.timebase import VirtualTimeBase, WallTimeBase
+from harness.timebase import VirtualTimeBase
 
 from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
+from .walltime import session_wall_time
 
 _STATE = "emulated"
 
@@ -47,7 +48,7 @@ class _FleetState:
         ).start()
         self.time: TimeBase
         if session.realtime:
-            self.time = WallTimeBase()
+            self.time = session_wall_time(session.state)  # one origin with the other boards
         else:
             self.time = VirtualTimeBase(self.clock, inflight=self.inflight)
 
