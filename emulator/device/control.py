@@ -23,20 +23,10 @@ from typing import Any, TextIO
 
 from emulator.board.board import VirtualBoard
 from emulator.board.clock import Clock
-from emulator.board.models import Noise, Sequence, Trace, ValueModel
+from emulator.board.models import DEFAULTS, Noise, Sequence, Trace, ValueModel
 
 #: What the board's sensors measure.
-QUANTITIES = (
-    "temperature",
-    "humidity",
-    "accel_x",
-    "accel_y",
-    "accel_z",
-    "gyro_x",
-    "gyro_y",
-    "gyro_z",
-    "imu_temperature",
-)
+QUANTITIES = tuple(DEFAULTS)
 
 
 class ControlError(ValueError):
@@ -93,12 +83,9 @@ class DeviceControl:
             reply["value"] = value
         return reply
 
-    # --- operations ----------------------------------------------------------------------
+    # --- what a hand on the bench does (the emulated backend calls these directly) -----------
 
-    def op_set_sensors(self, request: dict[str, Any]) -> None:
-        values = request["values"]
-        if not isinstance(values, dict):
-            raise ControlError("values is an object of quantity -> number")
+    def set_sensors(self, values: Mapping[str, Any]) -> None:
         for name, value in values.items():
             if name not in QUANTITIES:
                 raise ControlError(
@@ -108,28 +95,24 @@ class DeviceControl:
                 raise ControlError(f"{name}: a number, not {value!r}")
         self.call(lambda: self.board.env.set(**{k: float(v) for k, v in values.items()}))
 
-    def op_sensor_model(self, request: dict[str, Any]) -> None:
-        quantity = request["quantity"]
+    def set_sensor_model(self, quantity: str, spec: Mapping[str, Any]) -> None:
         if quantity not in QUANTITIES:
             raise ControlError(f"unknown quantity {quantity!r}")
         now = self.clock.now()
-        model, relative = build_model(quantity, request["model"], now)
+        model, relative = build_model(quantity, spec, now)
         origin = now if relative else None
         self.call(lambda: self.board.env.set(origin, **{quantity: model}))
 
-    def op_press_button(self, request: dict[str, Any]) -> None:
-        hold = float(request.get("hold", 0.1))
+    def press_button(self, hold: float = 0.1) -> None:
         self.call(self.board.button.press)
         self.clock.call_later(hold, self.board.button.release)
 
-    def op_cut_power_at_write(self, request: dict[str, Any]) -> None:
-        nth = int(request["nth"])
+    def cut_power_at_write(self, nth: int) -> None:
         if nth < 1:
             raise ControlError("nth is 1 or more (1 = the next write)")
         self.call(lambda: self.board.flash.cut_power_at(nth))
 
-    def op_power_cycle(self, request: dict[str, Any]) -> None:
-        off_for = float(request.get("off_for", 0.0))
+    def power_cycle(self, off_for: float = 0.0) -> None:
         board = self.board
         if off_for <= 0:
             self.call(lambda: board.power_cycle(0.0))
@@ -137,19 +120,52 @@ class DeviceControl:
         self.call(lambda: board.power_cut() if board.powered else None)
         self.clock.call_later(off_for, board.power_on)
 
-    def op_reset(self, request: dict[str, Any]) -> None:
+    def reset(self) -> None:
+        """EN: reboots a running board; a board left off (a power cut) is powered again."""
         board = self.board
         self.call(lambda: board.reset() if board.powered else board.power_on())
 
-    def op_skew_clock(self, request: dict[str, Any]) -> None:
-        seconds = float(request["seconds"])
+    def skew_clock(self, seconds: float) -> None:
         self.call(lambda: self.board.skew_wall_clock(seconds))
 
-    def op_led(self, request: dict[str, Any]) -> bool:
+    def led(self) -> bool:
         return bool(self.call(lambda: self.board.led.on))
 
+    def pixel(self) -> tuple[int, int, int]:
+        color: tuple[int, int, int] = self.call(lambda: self.board.pixel.color)
+        return color
+
+    # --- the same as requests ------------------------------------------------------------
+
+    def op_set_sensors(self, request: dict[str, Any]) -> None:
+        values = request["values"]
+        if not isinstance(values, dict):
+            raise ControlError("values is an object of quantity -> number")
+        self.set_sensors(values)
+
+    def op_sensor_model(self, request: dict[str, Any]) -> None:
+        self.set_sensor_model(request["quantity"], request["model"])
+
+    def op_press_button(self, request: dict[str, Any]) -> None:
+        self.press_button(float(request.get("hold", 0.1)))
+
+    def op_cut_power_at_write(self, request: dict[str, Any]) -> None:
+        self.cut_power_at_write(int(request["nth"]))
+
+    def op_power_cycle(self, request: dict[str, Any]) -> None:
+        self.power_cycle(float(request.get("off_for", 0.0)))
+
+    def op_reset(self, request: dict[str, Any]) -> None:
+        self.reset()
+
+    def op_skew_clock(self, request: dict[str, Any]) -> None:
+        self.skew_clock(float(request["seconds"]))
+
+    def op_led(self, request: dict[str, Any]) -> bool:
+        return self.led()
+
     def op_pixel(self, request: dict[str, Any]) -> list[int]:
-        return list(self.call(lambda: self.board.pixel.color))
+        return list(self.pixel())
 
 
 def serve(control: DeviceControl, source: TextIO, sink: TextIO) -> None:

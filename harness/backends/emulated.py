@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.board.clock import RealTimeClock, VirtualClock
-from emulator.device.control import ControlError, build_model
+from emulator.device.control import ControlError, DeviceControl
 from emulator.device.fleet import Fleet
 from emulator.device.inflight import InFlight
 from harness.netem import FaultProxy
@@ -110,6 +110,8 @@ class EmulatedDevice:
         board = self.emulated.board
         self._unsubscribe = self._fleet.call(lambda: board.serial.subscribe(self._console))
         self._opened_at = state.time.now() - 1e-9
+        # the same operations a device process offers on its control channel
+        self._control = DeviceControl(board, state.clock, self._fleet.call)
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -147,13 +149,10 @@ class EmulatedDevice:
         return list(self._lines)
 
     def led(self) -> bool:
-        board = self.emulated.board
-        return bool(self._fleet.call(lambda: board.led.on))
+        return self._control.led()
 
     def pixel(self) -> tuple[int, int, int]:
-        board = self.emulated.board
-        color: tuple[int, int, int] = self._fleet.call(lambda: board.pixel.color)
-        return color
+        return self._control.pixel()
 
     def history(self) -> list[tuple[float, str, str, dict[str, Any]]]:
         """LED, pixel and button changes since the device was opened, for the timeline
@@ -181,47 +180,30 @@ class EmulatedDevice:
     # --- stimulus --------------------------------------------------------------------------
 
     def set_sensors(self, values: Mapping[str, float]) -> None:
-        board = self.emulated.board
-        self._fleet.call(lambda: board.env.set(**{k: float(v) for k, v in values.items()}))
+        self._control.set_sensors(values)
 
     def set_sensor_model(self, quantity: str, model: Mapping[str, Any]) -> None:
-        board = self.emulated.board
-        now = self._fleet.now()
         try:
-            built, relative = build_model(quantity, model, now)
+            self._control.set_sensor_model(quantity, model)
         except ControlError as exc:
             raise Unsupported(str(exc)) from exc
-        origin = now if relative else None
-        self._fleet.call(lambda: board.env.set(origin, **{quantity: built}))
 
     def press_button(self, hold: float = 0.1) -> None:
-        board = self.emulated.board
-        clock = self._state.clock
-        self._fleet.call(board.button.press)
-        clock.call_later(hold, board.button.release)
+        self._control.press_button(hold)
 
     # --- faults ----------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """EN: reboots a running board; a board left off (a power cut) is powered again."""
-        board = self.emulated.board
-        self._fleet.call(lambda: board.reset() if board.powered else board.power_on())
+        self._control.reset()
 
     def power_cycle(self, off_for: float = 0.0) -> None:
-        board = self.emulated.board
-        if off_for <= 0:
-            self._fleet.call(lambda: board.power_cycle(0.0))
-            return
-        self._fleet.call(board.power_cut)
-        self._state.clock.call_later(off_for, board.power_on)
+        self._control.power_cycle(off_for)
 
     def cut_power_at_write(self, nth: int) -> None:
-        board = self.emulated.board
-        self._fleet.call(lambda: board.flash.cut_power_at(nth))
+        self._control.cut_power_at_write(nth)
 
     def skew_clock(self, seconds: float) -> None:
-        board = self.emulated.board
-        self._fleet.call(lambda: board.skew_wall_clock(seconds))
+        self._control.skew_clock(seconds)
 
     def set_network(self, *, down: bool = False, latency: float = 0.0, loss: float = 0.0) -> None:
         self._proxy.set(down=down, latency=latency, loss=loss)
