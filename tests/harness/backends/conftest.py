@@ -44,9 +44,12 @@ class PtyBoard:
         return self.pty.path
 
     def replug(self) -> str:
-        """The board re-enumerates: its old port disappears, a new one appears."""
-        self.pty.close()
+        """The board re-enumerates: its old port disappears, a new one appears.  The new one
+        is opened first, so the kernel cannot hand out the old /dev/pts number again (a real
+        re-enumeration gets a new name too)."""
+        old = self.pty
         self.pty = PtyConsole(self.board.serial, dispatch=self.dispatch)
+        old.close()
         return self.pty.path
 
 
