@@ -101,16 +101,13 @@ class ScenarioRun:
     def publish(self, topic: str, payload: Any, *, to: Iterable[str] = (), qos: int = 1) -> None:
         """Publish as the cloud side; virtual time waits for it to reach ``to``."""
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        for name in to:
-            hold = getattr(self.devices[name], "expect_delivery", None)
-            if hold is not None:
-                hold(topic)
+        self.expect_delivery(to, topic)
         self.sent.add((topic, body))
         self.observer.publish(topic, body, qos=qos)
 
     def expect_delivery(self, devices: Iterable[str], topic: str) -> None:
-        """Something other than the observer (the shadow service, the jobs service) is about
-        to send ``topic`` to these devices."""
+        """``topic`` is about to be sent to these devices (by the harness, or by the shadow
+        or jobs service): backends that run on virtual time hold it until it arrives."""
         for name in devices:
             hold = getattr(self.devices[name], "expect_delivery", None)
             if hold is not None:
@@ -189,23 +186,8 @@ class Engine:
         return self._time
 
     def _observed(self, message: Observed) -> None:
-        from .backends.emulated import fleet_state
-
-        state = self.session.state.get("emulated")
-        if state is None:
-            return
-        inflight = fleet_state(self.session).inflight
-        inflight.observed(message.topic, message.payload)
-        # A device's shadow update is answered by the shadow service: virtual time waits
-        # for the answer, so a shadow expectation sees the state the device reported.
-        topic = message.topic
-        if topic.startswith("$aws/things/"):
-            if topic.endswith("/shadow/update") or (
-                "/shadow/name/" in topic and topic.endswith("/update")
-            ):
-                inflight.await_reply((topic,))
-            elif topic.endswith("/update/accepted") or topic.endswith("/update/rejected"):
-                inflight.replied((topic.rsplit("/", 1)[0],))
+        for listener in list(self.session.on_observed):
+            listener(message.topic, message.payload)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -12,16 +12,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from emulator.device.fleet import OBSERVER_POLICY
 from emulator.iotcore.endpoint import Endpoint
 from emulator.iotcore.provision import ThingCredentials
 
 from .backends.base import Unsupported
 
-#: The harness's own client may read and write every topic (its eyes and hands).
-OBSERVER_POLICY: dict[str, Any] = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}],
-}
+__all__ = ["OBSERVER_POLICY", "AwsCore", "HarnessCore", "LocalCore", "local_core", "open_core"]
 
 
 class HarnessCore(Protocol):

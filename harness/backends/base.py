@@ -171,6 +171,9 @@ class BackendSession:
     realtime: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
+    #: Called with (topic, payload) for every message the harness's observer receives
+    #: (a backend on virtual time uses it to know what has landed).
+    on_observed: list[Callable[[str, bytes], None]] = field(default_factory=list)
 
     def close(self) -> None:
         """Run every backend's session clean-up, newest first."""

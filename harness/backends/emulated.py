@@ -46,11 +46,25 @@ class _FleetState:
             clock=self.clock,
             monitor=self.inflight,
         ).start()
+        session.on_observed.append(self.observed)
         self.time: TimeBase
         if session.realtime:
             self.time = session_wall_time(session.state)  # one origin with the other boards
         else:
             self.time = VirtualTimeBase(self.clock, inflight=self.inflight)
+
+    def observed(self, topic: str, payload: bytes) -> None:
+        """The harness's observer got a message: release what waited for it."""
+        self.inflight.observed(topic, payload)
+        # A device's shadow update is answered by the shadow service: virtual time waits
+        # for the answer, so a shadow expectation sees the state the device reported.
+        if topic.startswith("$aws/things/"):
+            if topic.endswith("/shadow/update") or (
+                "/shadow/name/" in topic and topic.endswith("/update")
+            ):
+                self.inflight.await_reply((topic,))
+            elif topic.endswith("/update/accepted") or topic.endswith("/update/rejected"):
+                self.inflight.replied((topic.rsplit("/", 1)[0],))
 
     def close(self) -> None:
         if isinstance(self.time, VirtualTimeBase):

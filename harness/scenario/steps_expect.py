@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -407,24 +406,20 @@ class Metric(ExpectationKind):
 
 
 class _StateProbe(Probe):
+    """Reads a state (LED, pixel, console, shadow) at every check."""
+
     def __init__(
         self,
         read: Callable[[], Any],
         test: Callable[[Any], bool],
         show: Callable[[Any], str],
-        every: float = 0.0,
     ) -> None:
         self.read = read
         self.test = test
         self.show = show
-        self.every = every
         self.last: Any = None
-        self._next = 0.0
 
     def check(self) -> bool:
-        if self.every and time.monotonic() < self._next:
-            return False
-        self._next = time.monotonic() + self.every
         self.last = self.read()
         return bool(self.test(self.last))
 
