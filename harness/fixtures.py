@@ -19,6 +19,7 @@ from .observer import Observed
 from .results import ScenarioResult
 from .scenario.match import is_subset
 from .scenario.model import Scenario
+from .scenario.steps_expect import MessageProbe
 
 
 class ExpectationError(AssertionError):
@@ -75,27 +76,19 @@ class TestDevice:
         return found
 
     def _expect_message(self, topic: str, payload: Any, where: Any, timeout: float) -> Observed:
-        box: list[Observed] = []
+        def accept(m: Observed) -> bool:
+            data = m.json()
+            if payload is not None and not is_subset(payload, data):
+                return False
+            return where is None or bool(where(data))
 
-        def seen() -> bool:
-            for m in self.run.messages(topic):
-                data = m.json()
-                if payload is not None and not is_subset(payload, data):
-                    continue
-                if where is not None and not where(data):
-                    continue
-                self.run.consumed.add(m.index)
-                box.append(m)
-                return True
-            return False
-
-        if not self.run.time.wait_for(seen, timeout):
-            recent = [f"{m.topic} {m.text(200)}" for m in self.run.messages(topic)[-3:]]
+        probe = MessageProbe(self.run, topic, accept, f"{topic} matching {json.dumps(payload)}")
+        if not self.run.time.wait_for(probe.check, timeout):
             raise ExpectationError(
                 f"no message on {topic} matching {json.dumps(payload)} within {timeout:g}s; "
-                f"seen: {recent or 'nothing'}"
+                f"{probe.observed()}"
             )
-        return box[0]
+        return probe.found[0]
 
     def expect(self, pattern: str | re.Pattern[str], timeout: float = 10.0) -> re.Match[str]:
         """The first console line after the last action that matches ``pattern``."""

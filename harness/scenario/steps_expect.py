@@ -203,7 +203,10 @@ class Never(_Timed):
 # --- message expectations -------------------------------------------------------------------
 
 
-class _MessageProbe(Probe):
+class MessageProbe(Probe):
+    """The first ``count`` messages on ``topic`` since the mark that ``accept`` takes; they
+    are consumed when found.  Also what the ``device`` fixture's ``expect_*`` helpers use."""
+
     def __init__(
         self,
         run: ScenarioRun,
@@ -341,7 +344,7 @@ class Mqtt(ExpectationKind):
         return " ".join(parts)
 
     def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
-        return _MessageProbe(
+        return MessageProbe(
             run,
             _topic_for(run, args),
             _payload_test(run, args),
@@ -381,7 +384,7 @@ class Status(ExpectationKind):
             return is_subset(expected, data) and (predicate is None or predicate(data))
 
         topic = f"steel-programs/{run.thing(args['device'])}/status"
-        return _MessageProbe(run, topic, accept, self.describe(args))
+        return MessageProbe(run, topic, accept, self.describe(args))
 
 
 @expectation
@@ -399,7 +402,7 @@ class Metric(ExpectationKind):
     def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
         predicate: Predicate = args["where"]
         topic = f"metrics/{run.thing(args['device'])}"
-        return _MessageProbe(run, topic, lambda m: predicate(m.json()), self.describe(args))
+        return MessageProbe(run, topic, lambda m: predicate(m.json()), self.describe(args))
 
 
 # --- state expectations ---------------------------------------------------------------------
