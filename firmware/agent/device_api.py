@@ -92,7 +92,7 @@ def install(interp, rt, host):
     """Define the device API in ``interp`` for runtime ``rt`` of agent ``host``."""
     board = host.board
     encode = interp.builtin("json-encode").fn
-    d = interp.define_primitive
+    d = interp.define_host  # never inlined: the emulator stamps what they do by step count
     c = interp.define_control
 
     # --- logging and identity ------------------------------------------------------------

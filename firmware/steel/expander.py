@@ -17,6 +17,7 @@ from .values import (
     VOID,
     Char,
     Closure,
+    Control,
     LambdaCode,
     Pair,
     Primitive,
@@ -529,7 +530,9 @@ class Expander:
             arity = None
             if cell in self.known_arity:
                 arity = self.known_arity[cell]
-            elif cell not in self.assigned and type(cell.v) is Primitive:
+            elif cell not in self.assigned and (
+                type(cell.v) is Primitive or type(cell.v) is Control
+            ):
                 arity = (cell.v.min, cell.v.max)
             elif cell not in self.assigned and type(cell.v) is Closure:
                 c = cell.v.code

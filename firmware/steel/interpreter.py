@@ -16,7 +16,7 @@ tasks in slices and reads ``steps`` and ``meter`` for its metrics.
 import sys
 
 from . import control
-from .codegen import Codegen
+from .codegen import Codegen, host_error
 from .errors import STEP_LIMIT, SteelError
 from .expander import Expander
 from .library import ContextOutput, Library
@@ -130,6 +130,33 @@ class Interpreter:
         self.define(
             name, Primitive(name, fn, min_args, min_args if max_args is None else max_args, doc)
         )
+
+    def define_host(self, name, fn, min_args, max_args=None, doc=""):
+        """A host procedure ``fn(*args) -> value`` whose calls always go through the VM.
+
+        Why not :meth:`define_primitive`: an inlined call is invisible to the VM, so the
+        host could not tell how many steps the program had run when it was called
+        (:meth:`live_steps`); the emulator stamps what a device does with that count."""
+
+        def call(task, args, pos):
+            try:
+                return fn(*args)
+            except SteelError:
+                raise
+            except Exception as e:
+                raise host_error(e, name)
+
+        self.define(
+            name, Control(name, call, min_args, min_args if max_args is None else max_args, doc)
+        )
+
+    def live_steps(self):
+        """Procedure calls executed so far, including the running task's current slice
+        (exact when read from inside a host procedure, see :meth:`define_host`)."""
+        t = self.current
+        if t is None:
+            return self.steps
+        return self.steps + t.run_start - t.left
 
     def define_control(self, name, fn, min_args, max_args=None, doc=""):
         """A host procedure ``fn(task, args, pos)`` that may suspend the task."""

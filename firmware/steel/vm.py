@@ -65,6 +65,8 @@ class Task:
         "name",
         "depth_check",
         "wait_reason",
+        "run_start",
+        "left",
     )
 
     def __init__(self, interp, proc, args, name=None):
@@ -80,6 +82,10 @@ class Task:
         self.name = name
         self.depth_check = _DEPTH_STEP
         self.wait_reason = None
+        # The budget a run started with and what was left at its last call that went
+        # through the VM (a host procedure): the host reads the exact step count there.
+        self.run_start = 0
+        self.left = 0
         interp.tasks.append(self)
 
     @property
@@ -121,6 +127,8 @@ class Task:
         self.status = RUNNING
         budget = max_steps if max_steps is not None else 1 << 62
         start = budget
+        self.run_start = start
+        self.left = start
         stack = self.stack
         r = self.r
         F = self.F
@@ -158,6 +166,7 @@ class Task:
                                 self.F = F  # memory measurement must see the live frame
                                 r = c.entry(F, None)
                                 continue
+                            self.left = budget
                             r = self._call_other(f, args, pos)
                             if r is SUSPEND:
                                 self.F = F
