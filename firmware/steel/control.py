@@ -10,8 +10,7 @@ primitive the work is done directly in Python.
 """
 
 from . import vm
-from .codegen import host_error
-from .errors import ARITY_MISMATCH, GENERIC, TYPE_MISMATCH, SteelError, type_error
+from .errors import ARITY_MISMATCH, GENERIC, TYPE_MISMATCH, SteelError, host_error, type_error
 from .memory import OBJECT, PAIR, SLOT
 from .printer import display_string, write_string
 from .values import (

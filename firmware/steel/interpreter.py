@@ -16,8 +16,8 @@ tasks in slices and reads ``steps`` and ``meter`` for its metrics.
 import sys
 
 from . import control
-from .codegen import Codegen, host_error
-from .errors import STEP_LIMIT, SteelError
+from .codegen import Codegen
+from .errors import STEP_LIMIT, SteelError, host_error
 from .expander import Expander
 from .library import ContextOutput, Library
 from .memory import CHAR, OBJECT, PAIR, SLOT, ContextMeter, Meter

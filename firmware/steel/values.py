@@ -31,6 +31,8 @@ unordered there, so hash maps keep insertion order explicitly.
 
 import sys
 
+from .condition import GENERIC, SteelError
+
 
 class _OrderedTable:
     """A dict that remembers insertion order, for MicroPython.
@@ -197,9 +199,16 @@ class Pair:
             p = p.cdr
 
     def __repr__(self):
-        from .printer import write_string
-
-        return write_string(self)
+        # For debugging only (programs print through firmware.steel.printer, which this
+        # module must not import): the elements' Python reprs.
+        items = []
+        p = self
+        while type(p) is Pair or type(p) is SrcPair:
+            items.append(repr(p.car))
+            p = p.cdr
+        if p is not NIL:
+            items.append(". " + repr(p))
+        return "(" + " ".join(items) + ")"
 
 
 class SrcPair(Pair):
@@ -285,8 +294,6 @@ def _container_key(root):
             continue
         if not expanded:
             if depth > MAX_KEY_DEPTH:
-                from .errors import GENERIC, SteelError
-
                 raise SteelError(GENERIC, "hash key nested deeper than %d levels" % MAX_KEY_DEPTH)
             stack.append((v, True, depth))
             for c in children:

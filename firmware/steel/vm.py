@@ -12,7 +12,7 @@ Errors unwind the task's stack to the innermost ``with-handler`` frame; resource
 """
 
 from . import context
-from .codegen import JUMP, host_error
+from .codegen import JUMP
 from .errors import (
     ARITY_MISMATCH,
     FREE_IDENTIFIER,
@@ -21,6 +21,7 @@ from .errors import (
     TYPE_MISMATCH,
     SteelError,
     describe_arity,
+    host_error,
 )
 from .memory import FRAME, PAIR, SLOT
 from .printer import write_string

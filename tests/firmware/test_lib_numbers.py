@@ -273,7 +273,7 @@ def test_expt_and_shift_are_metered():
 
 
 def test_bit_length():
-    from firmware.steel.lib.numbers import bit_length, int_bytes
+    from firmware.steel.lib.numeric import bit_length, int_bytes
 
     for x in (0, 1, 2, 3, 255, 256, 2**30, 2**31 - 1, 2**64, 2**200 - 1, 2**200, -(2**100)):
         expected = len(bin(abs(x))) - 2 if x else 0
@@ -503,7 +503,7 @@ def test_every_number_error_is_a_steel_error():
 
 def test_bit_length_without_int_bit_length():
     # MicroPython's int has no bit_length; the portable search must agree with it.
-    from firmware.steel.lib import numbers
+    from firmware.steel.lib import numeric as numbers
 
     saved = numbers._bit_length
     numbers._bit_length = None

@@ -8,21 +8,31 @@ library departs from Steel.
 """
 
 from . import (
+    arithmetic,
     chars,
+    division,
     formatting,
     hashes,
+    integers,
     io,
     json_codec,
     lists,
-    numbers,
+    numcompare,
+    numtext,
     predicates,
     rand,
     strings,
+    transcendental,
     vectors,
 )
 
 MODULES = (
-    numbers,
+    arithmetic,
+    division,
+    numcompare,
+    transcendental,
+    integers,
+    numtext,
     predicates,
     lists,
     strings,
