@@ -13,7 +13,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -37,6 +37,28 @@ REQUEST_FILTERS = (
 )
 
 
+#: The name the services go by in a traffic monitor.
+SERVICES_PARTY = "services"
+
+
+class TrafficMonitor(Protocol):
+    """Told what the services receive and send (an emulated fleet's
+    :class:`~emulator.device.ledger.Ledger`, keeping virtual time from running past a request
+    or its answer).  Called on the bridge's and the API's threads; must not block."""
+
+    def receiving(self, name: str, topic: str, payload: bytes) -> Any: ...
+
+    def answered(self, receipt: Any) -> None: ...
+
+    def sent(
+        self, name: str, topic: str, payload: bytes, qos: int = 1, cause: tuple[Any, ...] = ()
+    ) -> object: ...
+
+    def down(self, name: str) -> None: ...
+
+    def up(self, name: str, session_present: bool = True) -> None: ...
+
+
 class ServiceBridge:
     def __init__(
         self,
@@ -50,6 +72,8 @@ class ServiceBridge:
     ) -> None:
         self._host, self._port = host, port
         self._on_message = on_message
+        self.monitor: TrafficMonitor | None = None
+        self._answering = threading.local()  # the request being answered on this thread
         self._ready = threading.Event()
         self._pending_subs: set[int] = set()
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
@@ -94,15 +118,24 @@ class ServiceBridge:
     def pause(self) -> None:
         """Go offline; the broker queues requests in this persistent session meanwhile."""
         self._ready.clear()
+        if self.monitor is not None:
+            self.monitor.down(SERVICES_PARTY)
         self.stop()
 
     def resume(self, timeout: float = 10.0) -> None:
+        if self.monitor is not None:
+            self.monitor.up(SERVICES_PARTY, True)  # what was queued for it is on its way
         self._client.reconnect()
         self._client.loop_start()
         if not self._ready.wait(timeout):
             raise TimeoutError("the IoT Core services could not resubscribe")
 
     def publish(self, message: Publish) -> None:
+        monitor = self.monitor
+        if monitor is not None:  # told before it goes: it is in flight from here
+            receipt = getattr(self._answering, "receipt", None)
+            cause = receipt.key if receipt is not None else ()
+            monitor.sent(SERVICES_PARTY, message.topic, message.payload, message.qos, cause)
         self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
 
     # --- paho callbacks (network thread) ---------------------------------------------------------
@@ -128,4 +161,17 @@ class ServiceBridge:
             self._ready.set()
 
     def _message(self, _c: mqtt.Client, _ud: Any, msg: mqtt.MQTTMessage) -> None:
-        self._on_message(msg.topic, bytes(msg.payload))
+        payload = bytes(msg.payload)
+        monitor = self.monitor
+        if monitor is None:
+            self._on_message(msg.topic, payload)
+            return
+        # The request stays in flight until its answers are: virtual time cannot run past
+        # a request whose answer has not been sent yet.
+        receipt = monitor.receiving(SERVICES_PARTY, msg.topic, payload)
+        self._answering.receipt = receipt
+        try:
+            self._on_message(msg.topic, payload)
+        finally:
+            self._answering.receipt = None
+            monitor.answered(receipt)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .access import AccessController
 from .api import ApiServer, dataplane, jobs, registry_ops
 from .api.http import Router
-from .bridge import ServiceBridge
+from .bridge import ServiceBridge, TrafficMonitor
 from .client import MqttThing
 from .clock import Clock, ManualClock, SystemClock
 from .endpoint import Endpoint
@@ -326,6 +326,13 @@ class LocalIoTCore:
             self._broker.restart(hard=hard, down_for=down_for)
         if not self._bridge.wait_ready(timeout):
             raise BrokerError("the IoT Core services did not reconnect after the restart")
+
+    def monitor_traffic(self, monitor: TrafficMonitor | None) -> None:
+        """Tell ``monitor`` each request the services receive and each message they send
+        (an emulated fleet's ledger keeps virtual time exact with it); None stops."""
+        if self._bridge is None:
+            raise RuntimeError("the local IoT Core is not started")
+        self._bridge.monitor = monitor
 
     def pause_services(self) -> None:
         """Fault injection: the shadow and jobs services go offline (the broker stays up).
