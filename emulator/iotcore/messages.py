@@ -22,8 +22,15 @@ class Publish:
 
 
 def dumps(obj: Any) -> bytes:
-    """Compact JSON as AWS sends it (no spaces), UTF-8 encoded."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact JSON as AWS sends it (no spaces), UTF-8 encoded.
+
+    Never fails on text: a string that cannot be UTF-8 (a lone surrogate, which the services
+    refuse on the way in) is written escaped as ASCII rather than costing the whole answer.
+    """
+    try:
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(obj, separators=(",", ":")).encode("ascii")
 
 
 def publish_json(topic: str, obj: Any, qos: int = 1) -> Publish:

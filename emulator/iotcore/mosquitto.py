@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .limits import MAX_PACKET_BYTES
+
 INSTALL_HINT = (
     "Mosquitto 2.x is needed for the local IoT Core and was not found on PATH or in /usr/sbin. "
     "Install it with `sudo apt-get install mosquitto` (Debian/Ubuntu) or "
@@ -24,7 +26,7 @@ INSTALL_HINT = (
 )
 
 #: AWS IoT Core refuses MQTT payloads over 128 KiB; leave room for the topic and headers.
-MAX_PACKET_SIZE = 128 * 1024 + 4096
+MAX_PACKET_SIZE = MAX_PACKET_BYTES
 
 
 class BrokerError(RuntimeError):

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from .clock import Clock
 from .jobs import JobsService
+from .limits import outgoing_problem
 from .messages import Publish
 from .shadow import ShadowService
 from .store import StateStore
@@ -41,7 +42,10 @@ class ServiceHost:
         """Read persisted shadows and jobs (before any traffic arrives)."""
         with self._lock:
             for key, data in self.store.load_shadows():
-                self.shadows.load(key, data)
+                try:
+                    self.shadows.load(key, data)
+                except (ValueError, KeyError, TypeError):  # damaged: one shadow, not the core
+                    log.warning("the stored shadow %s cannot be used; it is dropped", key)
             for data in self.store.load_jobs():
                 self.jobs.load(data)
 
@@ -94,8 +98,19 @@ class ServiceHost:
             self.store.save_job(job_id, self.jobs.export(job_id))
 
     def _emit(self, publishes: list[Publish]) -> None:
+        # A message the broker would refuse drops the services' connection, and paho would
+        # resend it on every reconnect: no device would be answered again. The services
+        # refuse such requests themselves; this is the last line should one slip through.
+        publishes = [m for m in publishes if not _refused_by_broker(m)]
         if self._send is None:
             self._backlog += publishes
             return
         for message in publishes:
             self._send(message)
+
+
+def _refused_by_broker(message: Publish) -> bool:
+    problem = outgoing_problem(message.topic, message.payload)
+    if problem is not None:
+        log.error("not publishing to %.200r: %s", message.topic, problem)
+    return problem is not None

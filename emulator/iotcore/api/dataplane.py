@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..errors import ApiError, invalid_request
+from ..limits import MAX_PAYLOAD_BYTES, aws_topic_problem
 from ..messages import Publish
 from ..services import ServiceHost
 from ..shadow import ShadowRejection
@@ -69,8 +70,17 @@ def register(router: Router, host: ServiceHost) -> None:
         qos = call.int_query("qos") or 0
         if qos not in (0, 1):
             raise invalid_request("qos must be 0 or 1")
-        if not topic or "+" in topic or "#" in topic:
-            raise invalid_request("invalid topic")
+        problem = aws_topic_problem(topic)
+        if problem is not None:
+            raise invalid_request(f"invalid topic: {problem}")
+        if len(call.body) > MAX_PAYLOAD_BYTES:
+            # AWS refuses a message over 128 KB; the broker would refuse it too, and with it
+            # the services' connection.
+            raise ApiError(
+                413,
+                "RequestEntityTooLargeException",
+                "The payload exceeds the maximum size allowed",
+            )
         host.publish(Publish(topic, call.body, qos=qos, retain=call.flag("retain")))
         # The services do not hear their own client, so a publish to a request topic
         # (``$aws/things/x/shadow/update``) is handed to them directly, as AWS routes it.

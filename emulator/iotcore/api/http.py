@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, quote, unquote
 
 from werkzeug.wrappers import Response
 
+from .. import strict_json
 from ..errors import ApiError, invalid_request
 
 #: SigV4 signing names that differ from the service names used in routes.
@@ -61,9 +62,11 @@ class ApiCall:
         if not self.body:
             return {}
         try:
-            data = json.loads(self.body)
-        except ValueError:
-            raise invalid_request("the request body is not valid JSON") from None
+            data = strict_json.loads(self.body)
+        except strict_json.JsonRefused as refused:
+            raise invalid_request(
+                f"the request body is not valid JSON: {refused.message}"
+            ) from None
         if not isinstance(data, dict):
             raise invalid_request("the request body must be a JSON object")
         return data

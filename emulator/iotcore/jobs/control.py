@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import conflict
+from ..errors import conflict, invalid_request
 from ..messages import Publish
 from . import views
 from .create import already_exists, apply_configs, build_job
-from .engine import JobsEngine
+from .engine import MAX_DELIVERED_DOCUMENT_BYTES, JobsEngine, delivered_size_bound
 from .model import (
     CANCELED,
     IN_PROGRESS,
@@ -42,6 +42,11 @@ class ControlPlane(JobsEngine):
         if job_id in self._jobs:
             raise already_exists(job_id)
         job = build_job(job_id, body, targets, now, self.job_arn_prefix + job_id, source_document)
+        if delivered_size_bound(job.document) > MAX_DELIVERED_DOCUMENT_BYTES:
+            raise invalid_request(
+                "the job document with its presigned URLs filled in exceeds "
+                f"{MAX_DELIVERED_DOCUMENT_BYTES // 1024} KB, more than an MQTT message can carry"
+            )
         job.window_rate = job.rollout.rate(0, 0)
         self._jobs[job_id] = job
         self._execs[job_id] = {}

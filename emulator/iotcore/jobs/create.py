@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from .. import strict_json
 from ..errors import conflict, invalid_request
 from ..names import is_job_id
 from .model import MAX_DOCUMENT_CHARS, AbortCriterion, Job, RetryCriterion, Rollout, Target
@@ -77,12 +77,14 @@ def build_job(
 
 
 def check_document(document: str) -> None:
+    """A job document must be JSON that can be delivered as it was given (strictly: no lone
+    surrogates, no numbers out of range, bounded nesting)."""
     if len(document) > MAX_DOCUMENT_CHARS:
         raise invalid_request(f"the job document exceeds {MAX_DOCUMENT_CHARS} characters")
     try:
-        json.loads(document)
-    except ValueError:
-        raise invalid_request("the job document must be valid JSON") from None
+        strict_json.loads(document)
+    except strict_json.JsonRefused as refused:
+        raise invalid_request(f"the job document must be valid JSON: {refused.message}") from None
 
 
 def apply_configs(job: Job, body: dict[str, Any]) -> None:

@@ -58,7 +58,8 @@ class DeviceApi(JobsEngine):
             elif len(rest) == 2 and rest[1] == "update":
                 doc = self._update(thing, rest[0], request, now)
             else:
-                raise JobsRejection("InvalidTopic", f"The topic {topic} is not a jobs API topic")
+                shown = topic if len(topic) <= 256 else topic[:253] + "..."
+                raise JobsRejection("InvalidTopic", f"The topic {shown} is not a jobs API topic")
         except JobsRejection as rej:
             error: JsonObject = {"code": rej.code, "message": rej.message, "timestamp": int(now)}
             if token is not None:
@@ -92,6 +93,7 @@ class DeviceApi(JobsEngine):
         if not pending:
             return {}
         ex = pending[0]
+        self._check_fits(ex.job_id, details)
         if ex.status == QUEUED:
             self._transition(ex, IN_PROGRESS, now)
             if details is not None:
@@ -148,6 +150,7 @@ class DeviceApi(JobsEngine):
             raise JobsRejection(
                 "InvalidStateTransition", f"a device cannot set the status {status}", ex
             )
+        self._check_fits(ex.job_id, details)
         if details is not None:
             ex.status_details = details
         if status != ex.status:
@@ -165,9 +168,19 @@ class DeviceApi(JobsEngine):
             doc["jobDocument"] = self._document_for_device(ex.job_id)
         return doc
 
+    def _check_fits(self, job_id: str, details: dict[str, str] | None) -> None:
+        """Refuse statusDetails that would push the execution (which carries the job document
+        in every later notify-next and start-next) over the 128 KB message limit."""
+        if details is not None and not self.execution_fits(job_id, details):
+            raise JobsRejection(
+                "InvalidRequest",
+                "statusDetails would make the job execution exceed the 128 KB message limit",
+            )
+
     def _find(self, thing: str, job_id: str, number: Any) -> Execution:
         if not is_job_id(job_id):
-            raise JobsRejection("InvalidRequest", f"invalid job id {job_id!r}")
+            shown = job_id if len(job_id) <= 64 else job_id[:61] + "..."
+            raise JobsRejection("InvalidRequest", f"invalid job id {shown!r}")
         history = self._execs.get(job_id, {}).get(thing)
         if not history:
             raise JobsRejection(

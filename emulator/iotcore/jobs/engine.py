@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import not_found
-from ..messages import Publish, publish_json
+from ..limits import MAX_PAYLOAD_BYTES
+from ..messages import Publish, dumps, publish_json
 from ..s3url import parse_s3_url
 from . import views
 from .model import (
@@ -44,6 +45,11 @@ Presigner = Callable[[str, str, int], str]
 _NotifyState = tuple[tuple[tuple[str, int, str], ...], tuple[str, int] | None]
 
 MAX_NOTIFY_EXECUTIONS = 15
+#: What an execution message adds to its document and statusDetails: ids, times, numbers, the
+#: clientToken and the topic, with room to spare.
+EXECUTION_OVERHEAD_BYTES = 2048
+#: The job document as delivered (presigned URLs filled in) must leave room for statusDetails.
+MAX_DELIVERED_DOCUMENT_BYTES = 64 * 1024
 _PLACEHOLDER = re.compile(r"\$\{aws:iot:s3-presigned-url:([^}]+)\}")
 
 
@@ -266,11 +272,22 @@ class JobsEngine:
                 return True
         return False
 
+    def execution_fits(self, job_id: str, details: dict[str, str]) -> bool:
+        """Whether an execution of ``job_id`` with ``details`` stays under the message limit
+        in every message that carries it with its document."""
+        job = self._jobs.get(job_id)
+        document = delivered_size_bound(job.document) if job is not None else 0
+        return len(dumps(details)) + document + EXECUTION_OVERHEAD_BYTES <= MAX_PAYLOAD_BYTES
+
     def _document_for_device(self, job_id: str) -> Any:
         """The job document as delivered over MQTT, with presigned-URL placeholders filled."""
         job = self._jobs.get(job_id)
         if job is None:
             return None
+        return self._delivered_document(job)
+
+    def _delivered_document(self, job: Job) -> Any:
+        """``job``'s document with its presigned-URL placeholders filled in."""
         document = json.loads(job.document)
         if self._presign is None:
             return document
@@ -303,6 +320,12 @@ class JobsEngine:
             self._notified[thing] = (signature, first)
         self._touched.clear()
         return out
+
+
+def delivered_size_bound(document: str) -> int:
+    """An upper bound of the document's size once its presigned-URL placeholders are filled
+    in (a presigned URL is its S3 URL plus well under 1 KB of query string)."""
+    return len(document.encode("utf-8")) + 1024 * len(_PLACEHOLDER.findall(document))
 
 
 def _substitute(value: Any, presign: Presigner, expires: int) -> Any:

@@ -7,9 +7,11 @@ statusDetails keys and values, stepTimeoutInMinutes) are checked before anything
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from typing import Any
 
+from .. import strict_json
+from ..limits import MAX_PAYLOAD_BYTES
 from ..names import STATUS_DETAIL_KEY
 from .model import MAX_STEP_TIMEOUT_MINUTES, Execution
 
@@ -17,6 +19,9 @@ JsonObject = dict[str, Any]
 
 MAX_CLIENT_TOKEN_CHARS = 64
 MAX_STATUS_DETAIL_VALUE = 1024
+#: Jobs requests are flat (statusDetails is the deepest part); deeper JSON is refused unparsed.
+MAX_REQUEST_DEPTH = 16
+_NOT_JSON = "The contents of the request were not interpreted as valid UTF-8-encoded JSON"
 
 
 class JobsRejection(Exception):
@@ -37,15 +42,17 @@ def parse_jobs_topic(topic: str) -> tuple[str, list[str]] | None:
 
 
 def parse_request(payload: bytes) -> JsonObject:
+    """The request object; strict JSON (see ``strict_json``), so nothing stored from it can
+    fail to encode later, and no parser error text reaches the reply."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise JobsRejection("InvalidRequest", "The request exceeds the 128 KB message limit")
     if not payload.strip():
         return {}
     try:
-        obj = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise JobsRejection(
-            "InvalidJson",
-            "The contents of the request were not interpreted as valid UTF-8-encoded JSON",
-        ) from None
+        obj = strict_json.loads(payload, max_depth=MAX_REQUEST_DEPTH)
+    except strict_json.JsonRefused as refused:
+        detail = "" if refused.kind == "encoding" else f": {refused.message}"
+        raise JobsRejection("InvalidJson", _NOT_JSON + detail) from None
     if not isinstance(obj, dict):
         raise JobsRejection("InvalidJson", "The request must be a JSON object")
     return obj
@@ -68,10 +75,16 @@ def status_details(request: JsonObject) -> dict[str, str] | None:
         raise JobsRejection("InvalidRequest", "statusDetails must be an object")
     for key, value in details.items():
         if STATUS_DETAIL_KEY.fullmatch(key) is None:
-            raise JobsRejection("InvalidRequest", f"invalid statusDetails key {key!r}")
+            raise JobsRejection("InvalidRequest", f"invalid statusDetails key {_clip(key)!r}")
         if not isinstance(value, str) or not 1 <= len(value) <= MAX_STATUS_DETAIL_VALUE:
             raise JobsRejection(
                 "InvalidRequest", f"statusDetails.{key} must be a string of 1-1024 characters"
+            )
+        if any(unicodedata.category(char).startswith("C") for char in value):
+            # AWS's pattern for a value is [^\p{C}]+: no control, format or private-use
+            # characters, no surrogates, nothing unassigned.
+            raise JobsRejection(
+                "InvalidRequest", f"statusDetails.{key} contains a control or format character"
             )
     return dict(details)
 
@@ -84,3 +97,8 @@ def step_timeout(request: JsonObject, allow_cancel: bool) -> int | None:
     if valid and (1 <= step <= MAX_STEP_TIMEOUT_MINUTES or (allow_cancel and step == -1)):
         return int(step)
     raise JobsRejection("InvalidRequest", "stepTimeoutInMinutes must be between 1 and 10080")
+
+
+def _clip(text: str, limit: int = 64) -> str:
+    """Echo at most ``limit`` characters of what a device sent (a reply must stay small)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

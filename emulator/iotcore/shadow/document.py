@@ -7,9 +7,12 @@ reused by both the MQTT and the REST (``iot-data``) side of the shadow service.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from .. import strict_json
+from ..limits import MAX_PAYLOAD_BYTES
+from ..messages import dumps
 
 JsonObject = dict[str, Any]
 
@@ -17,7 +20,16 @@ JsonObject = dict[str, Any]
 MAX_STATE_BYTES = 8192
 MAX_DEPTH = 6
 MAX_CLIENT_TOKEN_BYTES = 64
-MAX_REQUEST_BYTES = 128 * 1024
+MAX_REQUEST_BYTES = MAX_PAYLOAD_BYTES
+#: The whole stored document (state and metadata, as ``/update/documents`` carries it). Not
+#: an AWS figure: AWS counts only the state against its 8 KB, but its metadata is not one
+#: timestamp per array element as here. Bounding the document keeps every message the
+#: service sends under the 128 KB limit: ``/update/documents`` holds two of them.
+MAX_DOCUMENT_BYTES = 60 * 1024
+#: Levels a request may nest: the request object and ``state`` above the sections.
+_REQUEST_DEPTH = MAX_DEPTH + 2
+TOO_LARGE = "The payload exceeds the maximum size allowed"
+TOO_DEEP = f"JSON contains too many levels of nesting; maximum is {MAX_DEPTH}"
 
 
 class ShadowRejection(Exception):
@@ -93,12 +105,17 @@ class Shadow:
         return _restrict_metadata(delta, self.meta_desired)
 
     def state_bytes(self) -> int:
-        """Size counted against the 8 KB limit: desired and reported only, metadata excluded."""
+        """Size counted against the 8 KB limit: desired and reported only, metadata excluded,
+        in UTF-8 bytes (compact JSON)."""
         size = 0
         for section in (self.desired, self.reported):
             if section is not None:
-                size += len(json.dumps(section, separators=(",", ":"), ensure_ascii=False))
+                size += len(dumps(section))
         return size
+
+    def document_bytes(self) -> int:
+        """Size of the stored document with its metadata, as ``/update/documents`` sends it."""
+        return len(dumps(self.snapshot()))
 
     def snapshot(self) -> JsonObject:
         return {
@@ -131,28 +148,23 @@ class Shadow:
 
 
 def decode_json(payload: bytes) -> Any:
-    """Decode a request body the way the shadow service does, or raise its rejection."""
+    """Decode a request body the way the shadow service does, or raise its rejection.
+
+    Strictly (see ``strict_json``): nothing that could not be sent back as JSON in UTF-8 is
+    ever stored, and the nesting depth is checked before the parser recurses.
+    """
     if len(payload) > MAX_REQUEST_BYTES:
-        raise ShadowRejection(413, "The payload exceeds the maximum size allowed")
+        raise ShadowRejection(413, TOO_LARGE)
     try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ShadowRejection(
-            415, "Unsupported documented encoding; supported encoding is UTF-8"
-        ) from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ShadowRejection(400, f"Invalid JSON: {_short(exc)}") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "..."
+        return strict_json.loads(payload, max_depth=_REQUEST_DEPTH)
+    except strict_json.JsonRefused as refused:
+        if refused.kind == "encoding":
+            raise ShadowRejection(
+                415, "Unsupported documented encoding; supported encoding is UTF-8"
+            ) from None
+        if refused.kind == "nesting":
+            raise ShadowRejection(400, TOO_DEEP) from None
+        raise ShadowRejection(400, f"Invalid JSON: {refused.message}") from None
 
 
 def client_token_of(obj: Any) -> str | None:
@@ -214,9 +226,7 @@ def _validate_update(obj: JsonObject, token: str | None) -> UpdateRequest:
                 raise ShadowRejection(400, f"{label} node must be an object")
             if section is not None:
                 if depth(section) > MAX_DEPTH:
-                    raise ShadowRejection(
-                        400, f"JSON contains too many levels of nesting; maximum is {MAX_DEPTH}"
-                    )
+                    raise ShadowRejection(400, TOO_DEEP)
                 if _array_holds_null(section):
                     raise ShadowRejection(400, "Invalid JSON: arrays may not contain null")
     return UpdateRequest(state=state, client_token=token, version=version)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from .. import strict_json
+from ..limits import outgoing_problem
 from ..messages import Publish, publish_json
 from ..names import is_shadow_name, is_thing_name
 from .document import (
+    MAX_CLIENT_TOKEN_BYTES,
+    MAX_DOCUMENT_BYTES,
     MAX_STATE_BYTES,
+    TOO_LARGE,
     JsonObject,
     Shadow,
     ShadowRejection,
@@ -106,11 +111,15 @@ class ShadowService:
         shadow = self._shadows.get((thing, name))
         if shadow is None:
             raise ShadowRejection(404, _not_found(thing, name), client_token)
+        return self._get_doc(shadow, int(now), client_token)
+
+    @staticmethod
+    def _get_doc(shadow: Shadow, ts: int, client_token: str | None) -> JsonObject:
         doc: JsonObject = {
             "state": shadow.state_doc(with_delta=True),
             "metadata": shadow.metadata_doc(),
             "version": shadow.version,
-            "timestamp": int(now),
+            "timestamp": ts,
         }
         if client_token is not None:
             doc["clientToken"] = client_token
@@ -130,14 +139,21 @@ class ShadowService:
             raise ShadowRejection(409, "Version conflict", request.client_token)
         shadow = copy.deepcopy(existing) if existing else Shadow(version=current_version)
         apply_update(shadow, request, ts)
-        if shadow.state_bytes() > MAX_STATE_BYTES:
-            raise ShadowRejection(
-                413, "The payload exceeds the maximum size allowed", request.client_token
-            )
+        if shadow.state_bytes() > MAX_STATE_BYTES or shadow.document_bytes() > MAX_DOCUMENT_BYTES:
+            raise ShadowRejection(413, TOO_LARGE, request.client_token)
+        accepted, publishes = self._update_messages(thing, name, existing, shadow, request, ts)
+        # Every answer must fit the broker's limit, and so must a later /get of this state:
+        # a message the broker refuses would cost every device the services' connection.
+        get_reply = publish_json(
+            f"{topic_prefix(thing, name)}/get/accepted",
+            self._get_doc(shadow, ts, "t" * MAX_CLIENT_TOKEN_BYTES),
+        )
+        if any(outgoing_problem(p.topic, p.payload) for p in [*publishes, get_reply]):
+            raise ShadowRejection(413, TOO_LARGE, request.client_token)
         self._shadows[key] = shadow
         self._tombstones.pop(key, None)
         self._changed.add(key)
-        return self._update_messages(thing, name, existing, shadow, request, ts)
+        return accepted, publishes
 
     def delete(
         self, thing: str, name: str, now: float, client_token: str | None = None
@@ -175,8 +191,13 @@ class ShadowService:
         return None
 
     def load(self, key: ShadowKey, data: JsonObject) -> None:
+        """Restore one persisted shadow; ``ValueError`` if it could never be sent again (a
+        lone surrogate or a non-finite number stored by an older version)."""
         if "shadow" in data:
-            self._shadows[key] = Shadow.from_json(data["shadow"])
+            shadow = Shadow.from_json(data["shadow"])
+            if not strict_json.encodable(shadow.to_json()):
+                raise ValueError(f"the stored shadow {key} holds text that is not UTF-8")
+            self._shadows[key] = shadow
         elif "tombstone" in data:
             t = data["tombstone"]
             self._tombstones[key] = _Tombstone(int(t["version"]), float(t["deleted_at"]))
