@@ -24,6 +24,7 @@ from .bridge import ServiceBridge, TrafficMonitor
 from .client import MqttThing
 from .clock import Clock, ManualClock, SystemClock
 from .endpoint import Endpoint
+from .eviction import Evictor
 from .jobs import JobsService
 from .mosquitto import BrokerConfig, BrokerError, Mosquitto, find_mosquitto, free_port
 from .names import SERVICE_IDENTITY
@@ -87,6 +88,7 @@ class LocalIoTCore:
         self._broker: Mosquitto | None = None
         self._bridge: ServiceBridge | None = None
         self._access: AccessController | None = None
+        self._evictor: Evictor | None = None
         self._presigner: Any = None
         self.registry = Registry(region)
         self.store = StateStore(self.directory / "state")
@@ -203,6 +205,7 @@ class LocalIoTCore:
             aws_secret_access_key=LOCAL_SECRET_KEY,
         )
         self._endpoint.save(self.directory / "endpoint.json")
+        self._evictor = Evictor(self.ca, self._endpoint, local, self._broker.config.port)
         # a later stop() + start() of this object keeps the ports, so devices can reconnect
         self._mqtt_port = self._broker.config.port
         self._api_port = self._api.port
@@ -377,12 +380,28 @@ class LocalIoTCore:
     # --- internals -----------------------------------------------------------------------------
 
     def registry_changed(self) -> None:
-        """After any registry change: regenerate ACL and CRL, reload the broker, persist."""
+        """After any registry change: regenerate ACL and CRL, reload the broker, persist, and
+        close the connections of identities whose certificate is no longer ACTIVE.
+
+        AWS disconnects the devices of a certificate that leaves ACTIVE "within a few
+        minutes"; here it happens before the API call that made the change returns.
+        """
         with self._sync_lock:
-            changed = self._access is not None and self._access.write()
+            access = self._access
+            before = access.current if access is not None else None
+            changed = access is not None and access.write()
             if changed and self._broker is not None and self._broker.running:
                 self._broker.reload()
             self.store.save_registry(self.registry.export())
+            after = access.current if access is not None else None
+            if before is not None and after is not None:
+                for identity in sorted(before.connectable - after.active):
+                    self._evict(identity)
+
+    def _evict(self, identity: str) -> None:
+        broker, evictor = self._broker, self._evictor
+        if broker is not None and broker.running and evictor is not None:
+            evictor.evict(identity)
 
     def _mqtt_host(self) -> str:
         return self.advertise

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config_lines import ConfigFile, ConfigValueError
 from .limits import MAX_PACKET_BYTES
 
 INSTALL_HINT = (
@@ -63,6 +64,50 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Autosave:
+    """When Mosquitto writes its persistence file (queued messages, sessions, retained ones).
+
+    What was not written is lost if the broker is killed (a crash, SIGKILL, a power cut of the
+    host); a graceful stop always writes it. ``every-change`` (the default) writes after each
+    main-loop pass that changed something, so nothing acknowledged is lost; each write costs
+    the whole file, so it is the slowest under heavy traffic. ``changes:N`` writes after N
+    changes, ``seconds:N`` every N seconds (Mosquitto's own default is 1,800), ``on-exit``
+    only on a graceful stop. ``bench/iotcore_bench.py --autosave`` measures the cost.
+    """
+
+    mode: str  # "changes", "seconds" or "on-exit"
+    interval: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Autosave:
+        if text == "every-change":
+            return cls("changes", 1)
+        if text == "on-exit":
+            return cls("on-exit")
+        mode, _, count = text.partition(":")
+        if mode in ("changes", "seconds") and count.isdigit() and int(count) > 0:
+            return cls(mode, int(count))
+        raise ValueError(
+            f"autosave {text!r}: use every-change, changes:N, seconds:N or on-exit (N > 0)"
+        )
+
+    def __str__(self) -> str:
+        if self.mode == "on-exit":
+            return "on-exit"
+        if (self.mode, self.interval) == ("changes", 1):
+            return "every-change"
+        return f"{self.mode}:{self.interval}"
+
+    def settings(self) -> list[tuple[str, str]]:
+        interval = 0 if self.mode == "on-exit" else self.interval
+        on_changes = "true" if self.mode == "changes" else "false"
+        return [("autosave_interval", str(interval)), ("autosave_on_changes", on_changes)]
+
+
+DEFAULT_AUTOSAVE = Autosave.parse("every-change")
+
+
 @dataclass
 class BrokerConfig:
     """What goes into ``mosquitto.conf``; ``tls=False`` gives the plain broker for benchmarks."""
@@ -78,6 +123,7 @@ class BrokerConfig:
     aclfile: Path | None = None
     max_queued_messages: int = 10000
     persistence: bool = True
+    autosave: Autosave = DEFAULT_AUTOSAVE
 
     @property
     def conf_path(self) -> Path:
@@ -91,48 +137,61 @@ class BrokerConfig:
     def pid_path(self) -> Path:
         return self.directory / "mosquitto.pid"
 
+    @property
+    def db_path(self) -> Path:
+        return self.directory / "mosquitto.db"
+
     def render(self) -> str:
-        lines = [
-            "# Written by the steelhil local IoT Core; regenerated on every start.",
-            "per_listener_settings false",
-            f"persistence {'true' if self.persistence else 'false'}",
-            f"persistence_location {self.directory}/",
-            "autosave_interval 60",
-            f"log_dest file {self.log_path}",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "log_type information",
-            "connection_messages true",
-            f"max_packet_size {MAX_PACKET_SIZE}",
-            f"max_queued_messages {self.max_queued_messages}",
-            "max_inflight_messages 100",
-            # Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every small
-            # request/response exchange (a shadow update took 88 ms instead of a few).
-            "set_tcp_nodelay true",
-            "persistent_client_expiration 1h",  # AWS IoT keeps a persistent session 1 h
-        ]
+        """The configuration text; every value is checked to stay on its line."""
+        try:
+            return self._file().text()
+        except ConfigValueError as exc:
+            raise BrokerError(f"cannot write the broker configuration: {exc}") from None
+
+    def _file(self) -> ConfigFile:
+        conf = ConfigFile("Written by the steelhil local IoT Core; regenerated on every start.")
+        conf.line("per_listener_settings", "false")
+        conf.line("persistence", "true" if self.persistence else "false")
+        conf.line("persistence_location", f"{self.directory}/")
+        for key, value in self.autosave.settings():
+            conf.line(key, value)
+        # Written by the broker itself (and removed when it exits), so ``down`` finds the
+        # running broker even after the supervisor restarted it under a new pid.
+        conf.line("pid_file", str(self.pid_path))
+        conf.line("log_dest", "file", str(self.log_path))
+        for kind in ("error", "warning", "notice", "information"):
+            conf.line("log_type", kind)
+        conf.line("connection_messages", "true")
+        conf.line("max_packet_size", MAX_PACKET_SIZE)
+        conf.line("max_queued_messages", self.max_queued_messages)
+        conf.line("max_inflight_messages", 100)
+        # Without this, Nagle's algorithm and delayed ACKs add ~40 ms to every small
+        # request/response exchange (a shadow update took 88 ms instead of a few).
+        conf.line("set_tcp_nodelay", "true")
+        conf.line("persistent_client_expiration", "1h")  # AWS IoT keeps a session 1 h
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            lines.append("user root")  # otherwise it drops to a "mosquitto" user who can't read DIR
+            conf.line("user", "root")  # otherwise it drops to a "mosquitto" user who can't read DIR
         if self.tls:
             if not (self.cafile and self.certfile and self.keyfile and self.aclfile):
                 raise BrokerError("a TLS broker needs cafile, certfile, keyfile and aclfile")
-            lines += ["allow_anonymous false", f"acl_file {self.aclfile}"]
+            conf.line("allow_anonymous", "false").line("acl_file", str(self.aclfile))
         else:
-            lines.append("allow_anonymous true")
-        lines.append(f"listener {self.port} {self.host}")
+            conf.line("allow_anonymous", "true")
+        conf.line("listener", self.port, self.host)
         if self.tls:
-            lines += [
-                f"cafile {self.cafile}",
-                f"certfile {self.certfile}",
-                f"keyfile {self.keyfile}",
-                "require_certificate true",
-                "use_identity_as_username true",
-                "tls_version tlsv1.2",  # the minimum: 1.2 and 1.3 are accepted, as on AWS
-            ]
+            conf.line("cafile", str(self.cafile))
+            conf.line("certfile", str(self.certfile))
+            conf.line("keyfile", str(self.keyfile))
+            conf.line("require_certificate", "true")
+            conf.line("use_identity_as_username", "true")
+            # The broker's client id is the certificate's identity, whatever the client asks
+            # for, so one device can neither disconnect another nor take over its session
+            # (AWS refuses such a connect; Mosquitto cannot, see docs/iotcore.md).
+            conf.line("use_username_as_clientid", "true")
+            conf.line("tls_version", "tlsv1.2")  # the minimum: 1.2 and 1.3, as on AWS
             if self.crlfile:
-                lines.append(f"crlfile {self.crlfile}")
-        return "\n".join(lines) + "\n"
+                conf.line("crlfile", str(self.crlfile))
+        return conf
 
 
 class Mosquitto:

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .config_lines import ConfigValueError, one_line
 from .names import SERVICE_IDENTITY
 
 PrivateKey = ec.EllipticCurvePrivateKey
@@ -169,11 +170,17 @@ class LocalCA:
         return cert_pem(cert), key_pem(key)
 
     def issue_client(
-        self, cn: str, key: PrivateKey | None = None, record: bool = True
+        self,
+        cn: str,
+        key: PrivateKey | None = None,
+        record: bool = True,
+        valid_for: dt.timedelta | None = None,
     ) -> tuple[bytes, bytes]:
-        """A client certificate and its key; ``record`` makes it revocable through the CRL."""
+        """A client certificate and its key; ``record`` makes it revocable through the CRL;
+        ``valid_for`` makes it short-lived (a device certificate lasts until 2049)."""
         key = key or generate_key()
-        cert = self._sign(key.public_key(), cn, ExtendedKeyUsageOID.CLIENT_AUTH, DEVICE_NOT_AFTER)
+        not_after = DEVICE_NOT_AFTER if valid_for is None else _now() + valid_for
+        cert = self._sign(key.public_key(), cn, ExtendedKeyUsageOID.CLIENT_AUTH, not_after)
         if record:
             self._record(cert)
         return cert_pem(cert), key_pem(key)
@@ -184,12 +191,22 @@ class LocalCA:
             csr = x509.load_pem_x509_csr(csr_pem)
         except ValueError:
             raise CertificateError("the text is not a PEM certificate signing request") from None
-        if not csr.is_signature_valid:
+        try:
+            valid = csr.is_signature_valid
+            public = csr.public_key()
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise CertificateError(
+                "the CSR's key or signature algorithm is not supported"
+            ) from None
+        if not valid:
             raise CertificateError("the CSR signature does not verify")
-        public = csr.public_key()
         if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
             raise CertificateError("the CSR key must be EC or RSA")
-        cn = self._unique_cn(common_name_of_name(csr.subject) or default_cn)
+        try:
+            wanted = common_name_of_name(csr.subject)
+        except ValueError:
+            raise CertificateError("the CSR's subject cannot be read") from None
+        cn = self._unique_cn(check_common_name(wanted) if wanted else default_cn)
         cert = self._sign(public, cn, ExtendedKeyUsageOID.CLIENT_AUTH, DEVICE_NOT_AFTER)
         self._record(cert)
         return cert_pem(cert)
@@ -286,6 +303,22 @@ class LocalCA:
 
     def _record(self, cert: x509.Certificate) -> None:
         write_public(self.issued_dir / f"{cert.serial_number:x}.pem", cert_pem(cert))
+
+
+def check_common_name(cn: str) -> str:
+    """A CSR's common name, if it can be the broker identity, else :class:`CertificateError`.
+
+    The CN becomes the broker's username and a line of its ACL (``user <cn>``): one with a
+    line break or another control character would add ACL lines of the requester's choosing.
+    X.509 caps a CN at 64 characters.
+    """
+    if len(cn) > 64:
+        raise CertificateError("the CSR's subject common name is longer than 64 characters")
+    try:
+        one_line(cn, "the CSR's subject common name")
+    except ConfigValueError as exc:
+        raise CertificateError(str(exc)) from None
+    return cn
 
 
 def common_name_of_name(name: x509.Name) -> str | None:

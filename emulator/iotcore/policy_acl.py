@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .names import is_usable_thing_name
+
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _PUBLISH, _RECEIVE = "iot:publish", "iot:receive"
 _SUBSCRIBE, _CONNECT = "iot:subscribe", "iot:connect"
@@ -42,13 +44,17 @@ class AclRules:
     def may_connect(self) -> bool:
         return self.connect_allowed and not self.connect_denied
 
-    def lines(self) -> list[str]:
-        out = [f"topic deny {t}" for t in sorted(self.deny)]
+    def entries(self) -> list[tuple[str, str]]:
+        """``(access, topic)`` for the ACL's ``topic`` lines: denials first."""
+        out = [("deny", t) for t in sorted(self.deny)]
         for topic in sorted(self.read | self.write):
             access = "readwrite" if topic in self.read and topic in self.write else None
             access = access or ("read" if topic in self.read else "write")
-            out.append(f"topic {access} {topic}")
+            out.append((access, topic))
         return out
+
+    def lines(self) -> list[str]:
+        return [f"topic {access} {topic}" for access, topic in self.entries()]
 
 
 def translate(document: Mapping[str, Any], variables: Mapping[str, str]) -> AclRules:
@@ -164,9 +170,13 @@ def _topic_patterns(value: str, rules: AclRules) -> set[str]:
 
 
 def policy_variables(thing: str | None, cn: str | None) -> dict[str, str]:
-    """The variables a connection's policy sees; the client id is assumed to be the thing name."""
+    """The variables a connection's policy sees; the client id is assumed to be the thing name.
+
+    A thing whose name AWS would refuse, or that is reserved (``broadcast``), resolves no
+    variables: a policy naming it grants nothing rather than someone else's topics.
+    """
     out: dict[str, str] = {}
-    if thing is not None:
+    if thing is not None and is_usable_thing_name(thing):
         out["iot:Connection.Thing.ThingName"] = thing
         out["iot:ClientId"] = thing
     if cn is not None:

@@ -18,13 +18,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .endpoint import Endpoint
-from .names import is_thing_name
+from .names import RESERVED_THING_NAMES, is_thing_name
 from .pki import generate_key, key_pem, make_csr, write_private, write_public
 from .policy_acl import default_device_policy
 
 DEFAULT_POLICY_NAME = "steelhil-device"
-#: Second-level topic names every device receives; a thing must not be named like them.
-RESERVED_THING_NAMES = frozenset({"broadcast"})
 
 
 @dataclass(frozen=True)

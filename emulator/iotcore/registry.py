@@ -91,6 +91,10 @@ class Registry:
             for ca in list(self.backend.ca_certificates.values())
         ]
 
+    def certificate_status(self, certificate_id: str) -> str | None:
+        cert = self.backend.certificates.get(certificate_id)
+        return None if cert is None else str(cert.status)
+
     def ca_id_of(self, certificate_id: str) -> str | None:
         cert = self.backend.certificates.get(certificate_id)
         return None if cert is None else cert.ca_certificate_id

@@ -110,7 +110,7 @@ def test_certificates_from_another_ca_are_ignored(tmp_path: Path) -> None:
     ca = LocalCA.load_or_create(tmp_path / "ours")
     other = LocalCA.load_or_create(tmp_path / "theirs")
     foreign, _ = _record(other, "dev-x")
-    assert compute(ca, [foreign], None).acl == render_acl({})
+    assert compute(ca, [foreign], None).acl == render_acl({})[0]
 
 
 def test_ca_persists_and_signs_only_valid_csrs(tmp_path: Path) -> None:

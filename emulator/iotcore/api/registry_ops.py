@@ -15,8 +15,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from werkzeug.wrappers import Response
 
-from ..errors import invalid_request
+from ..errors import ApiError, invalid_request
 from ..messages import Publish
+from ..names import THING_NAME, thing_name_problem
 from ..pki import CertificateError, LocalCA, generate_key
 from ..registry import Registry
 from ..services import ServiceHost
@@ -77,6 +78,38 @@ def register(
             return json_response(body)
         return response
 
+    def create_thing(call: ApiCall) -> Response:
+        """Names reach the broker's ACL through policy variables: refuse what AWS refuses,
+        and ``broadcast``, which every device receives."""
+        problem = thing_name_problem(call.params["thingName"])
+        if problem is not None:
+            raise invalid_request(problem)
+        return call.forward()
+
+    def create_thing_group(call: ApiCall) -> Response:
+        name = call.params["thingGroupName"]
+        if THING_NAME.fullmatch(name) is None:  # the same pattern as a thing name
+            raise invalid_request(
+                f"invalid thing group name {name!r}: use 1-128 characters of [a-zA-Z0-9:_-]"
+            )
+        return call.forward()
+
+    def update_certificate(call: ApiCall) -> Response:
+        """AWS: a revoked certificate stays revoked; the PENDING_* states are AWS's own."""
+        cert_id, wanted = call.params["certificateId"], call.query.get("newStatus", "")
+        if wanted in ("PENDING_TRANSFER", "PENDING_ACTIVATION"):
+            raise invalid_request(f"newStatus {wanted} is used internally by AWS IoT")
+        if registry.certificate_status(cert_id) == "REVOKED" and wanted != "REVOKED":
+            raise ApiError(
+                406,
+                "CertificateStateException",
+                f"Certificate {cert_id} is REVOKED; a revoked certificate's status cannot change",
+            )
+        response = call.forward()
+        if 200 <= response.status_code < 300:
+            on_change()
+        return response
+
     def membership(call: ApiCall) -> Response:
         body = call.json()
         thing = body.get("thingName") or str(body.get("thingArn", "")).rpartition("/")[2]
@@ -102,6 +135,9 @@ def register(
     router.add("iot", "GET", "/endpoint", describe_endpoint)
     router.add("iot", "GET", "/cacertificates", list_ca_certificates)
     router.add("iot", "GET", "/certificates/{certificateId}", describe_certificate)
+    router.add("iot", "PUT", "/certificates/{certificateId}", update_certificate)
+    router.add("iot", "POST", "/things/{thingName}", create_thing)
+    router.add("iot", "POST", "/thing-groups/{thingGroupName}", create_thing_group)
     for operation in (
         "addThingToThingGroup",
         "removeThingFromThingGroup",
