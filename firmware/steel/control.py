@@ -12,6 +12,7 @@ primitive the work is done directly in Python.
 from . import vm
 from .errors import ARITY_MISMATCH, GENERIC, TYPE_MISMATCH, SteelError, host_error, type_error
 from .memory import OBJECT, PAIR, SLOT
+from .numtypes import Rational
 from .printer import display_string, write_string
 from .values import (
     NIL,
@@ -496,7 +497,9 @@ def _with_handler(task, args, pos):
 def _sleep(task, args, pos):
     """``(sleep seconds)`` suspends the program; the host resumes it when the time is up."""
     secs = args[0]
-    if (type(secs) is not int and type(secs) is not float) or secs < 0:
+    if type(secs) is Rational:
+        secs = secs.num / secs.den
+    if (type(secs) is not int and type(secs) is not float) or not secs >= 0:
         raise type_error("sleep", "a non-negative number of seconds", secs)
     task.wake_after = secs
     task.status = vm.SLEEPING

@@ -44,6 +44,7 @@ from .values import (
     SrcPair,
     Symbol,
     intern,
+    is_number,
     is_pair,
 )
 
@@ -158,7 +159,7 @@ class Expander:
             return ast.Const(NIL)
         if t is list:
             return ast.Const(strip_syntax(x))
-        if t is int or t is float or t is str or t is bool or t is Char:
+        if t is int or t is float or t is str or t is bool or t is Char or is_number(x):
             return ast.Const(x)
         raise self.syntax_error("cannot evaluate %s" % write_string(x, 60), pos)
 

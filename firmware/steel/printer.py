@@ -5,6 +5,9 @@ recursion (MicroPython has ~150 frames).  Vectors and mutable structs can refer 
 themselves; a container met again on the current path prints as ``...``.
 """
 
+from .numsyntax import format_float, number_to_string
+from .numsyntax import int_to_string as int_to_string
+from .numtypes import Complex, Rational
 from .values import (
     EOF,
     NIL,
@@ -57,47 +60,13 @@ def _quote_string(s):
     return "".join(out)
 
 
-def format_float(x):
-    if x != x:
-        return "+nan.0"
-    if x == float("inf"):
-        return "+inf.0"
-    if x == float("-inf"):
-        return "-inf.0"
-    r = repr(x)
-    if "." not in r and "e" not in r and "n" not in r:
-        r += ".0"
-    return r
-
-
-def int_to_string(v):
-    """Decimal digits of any exact integer.
-
-    CPython refuses str() of integers over 4,300 digits (a guard against quadratic
-    conversion); this converts in chunks instead.  MicroPython has no such limit.
-    """
-    try:
-        return str(v)
-    except ValueError:
-        pass
-    sign = "-" if v < 0 else ""
-    v = -v if v < 0 else v
-    chunks = []
-    base = 10**1000
-    while v:
-        v, r = divmod(v, base)
-        chunks.append(str(r))
-    out = [chunks[-1]]
-    for c in reversed(chunks[:-1]):
-        out.append("0" * (1000 - len(c)) + c)
-    return sign + "".join(out)
-
-
 def _atom(v, write):
     """The representation of a non-container value, or None for containers."""
     t = type(v)
     if t is int:
         return int_to_string(v)
+    if t is Rational or t is Complex:
+        return number_to_string(v)
     if t is str:
         return _quote_string(v) if write else v
     if t is bool:

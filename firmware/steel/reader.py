@@ -9,7 +9,8 @@ The parser keeps its own stack of open lists: a program nested 10,000 deep is re
 without Python recursion (MicroPython allows ~150 frames).
 """
 
-from .errors import PARSE, SteelError
+from .errors import BAD_SYNTAX, PARSE, SteelError
+from .numsyntax import ZERO_DENOMINATOR, parse_number
 from .values import NIL, SrcPair, char, intern
 
 _DELIMITERS = "()[]{}\";'`,"
@@ -231,6 +232,8 @@ class Reader:
         if tok == "#f" or tok == "#false":
             return False
         num = parse_number(tok)
+        if num is ZERO_DENOMINATOR:
+            raise SteelError(BAD_SYNTAX, "division by zero in %s" % tok, line, col, self.source)
         if num is not None:
             return num
         if tok.startswith("#:") and len(tok) > 2:
@@ -374,71 +377,6 @@ class Reader:
         if count == 0 and top.dot is None:
             return NIL
         return r
-
-
-_SPECIAL_FLOATS = {
-    "+inf.0": float("inf"),
-    "-inf.0": float("-inf"),
-    "+nan.0": float("nan"),
-    "-nan.0": float("nan"),
-}
-
-
-def parse_number(tok, radix=10):
-    """The number ``tok`` denotes, or None if it is not a number."""
-    t = tok
-    if t.startswith("#"):
-        prefix = t[:2].lower()
-        if prefix == "#x":
-            radix, t = 16, t[2:]
-        elif prefix == "#b":
-            radix, t = 2, t[2:]
-        elif prefix == "#o":
-            radix, t = 8, t[2:]
-        elif prefix == "#d":
-            radix, t = 10, t[2:]
-        elif prefix == "#e":
-            v = parse_number(t[2:])
-            if type(v) is float and v == v and v not in (float("inf"), float("-inf")):
-                if v == int(v):
-                    return int(v)
-            return v
-        elif prefix == "#i":
-            v = parse_number(t[2:])
-            return None if v is None else float(v)
-        else:
-            return None
-        if not t:
-            return None
-    if radix == 10:
-        if t in _SPECIAL_FLOATS:
-            return _SPECIAL_FLOATS[t]
-        first = t[0]
-        if not (first.isdigit() or (first in "+-." and len(t) > 1)):
-            return None
-        body = t[1:] if first in "+-" else t
-        if body.isdigit():
-            return int(t)
-        if not body or not (body[0].isdigit() or (body[0] == "." and len(body) > 1)):
-            return None
-        for ch in body:
-            if ch not in "0123456789.eE+-":
-                return None
-        try:
-            return float(t)
-        except ValueError:
-            return None
-    sign = 1
-    if t[0] in "+-":
-        sign = -1 if t[0] == "-" else 1
-        t = t[1:]
-    if not t:
-        return None
-    digits = "0123456789abcdef"[:radix]
-    for ch in t.lower():
-        if ch not in digits:
-            return None
-    return sign * int(t, radix)
 
 
 def read(text, source="<string>"):

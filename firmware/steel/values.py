@@ -32,6 +32,7 @@ unordered there, so hash maps keep insertion order explicitly.
 import sys
 
 from .condition import GENERIC, SteelError
+from .numtypes import Complex, Rational
 
 
 class _OrderedTable:
@@ -257,6 +258,8 @@ _VEC = 4
 _MAP = 5
 _SET = 6
 _STRUCT = 7
+_RATIONAL = 8
+_COMPLEX = 9
 
 
 def hash_key(v):
@@ -268,6 +271,10 @@ def hash_key(v):
         return (_FLOAT, v)
     if t is bool:
         return (_BOOL, v)
+    if t is Rational:
+        return (_RATIONAL, v.num, v.den)
+    if t is Complex:
+        return (_COMPLEX, hash_key(v.re), hash_key(v.im))
     if t is Pair or t is SrcPair or t is list or t is HashMap or t is HashSet or t is Struct:
         return _container_key(v)
     return v  # procedures, ports...: identity
@@ -582,4 +589,4 @@ def is_list(x):
 
 def is_number(x):
     t = type(x)
-    return t is int or t is float
+    return t is int or t is float or t is Rational or t is Complex

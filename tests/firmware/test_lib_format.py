@@ -3,6 +3,7 @@ from firmware.steel.values import VOID
 from .test_lib_support import call, ch, fails, lst, make_lib, sym
 
 GEN = "Generic"
+CV = "ContractViolation"
 TM = "TypeMismatch"
 
 
@@ -21,14 +22,14 @@ def test_directives():
 
 
 def test_errors():
-    e = fails(GEN, "format", "~a ~a", 1)
+    e = fails(CV, "format", "~a ~a", 1)
     assert "more than 1 argument" in e.message
-    fails(GEN, "format", "~a")
-    e = fails(GEN, "format", "~q", 1)
+    fails(CV, "format", "~a")
+    e = fails(CV, "format", "~q", 1)
     assert "~q" in e.message
-    e = fails(GEN, "format", "x", 1)
+    e = fails(CV, "format", "x", 1)
     assert "were given" in e.message
-    fails(GEN, "format", "ends with ~")
+    fails(CV, "format", "ends with ~")
     fails(TM, "format", 5)
     fails(TM, "format", sym("x"))
 
@@ -37,7 +38,7 @@ def test_printf():
     lib = make_lib()
     assert lib.table["printf"].fn("~a=~s~%", "k", "v") is VOID
     assert lib.output.getvalue() == 'k="v"\n'
-    fails(GEN, "printf", "~a", lib=lib)
+    fails(CV, "printf", "~a", lib=lib)
     fails(TM, "printf", 1, lib=lib)
 
 

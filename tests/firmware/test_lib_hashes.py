@@ -4,6 +4,7 @@ from .test_lib_support import call, fails, lst, make_lib, sym, w
 
 TM = "TypeMismatch"
 GEN = "Generic"
+CV = "ContractViolation"
 OOM = "OutOfMemory"
 ARITY = "ArityMismatch"
 
@@ -13,9 +14,9 @@ def test_hash_construct_and_lookup():
     assert type(h) is HashMap
     assert call("hash-ref", h, sym("b")) == 20
     assert call("hash-get", h, sym("a")) == 10
-    e = fails(GEN, "hash-ref", h, sym("zz"))
+    e = fails(CV, "hash-ref", h, sym("zz"))
     assert "zz" in e.message
-    e = fails(GEN, "hash-get", h, "a")
+    e = fails(CV, "hash-get", h, "a")
     assert "hash-get" in e.message
     assert call("hash-try-get", h, sym("a")) == 10
     assert call("hash-try-get", h, sym("zz")) is False
@@ -48,7 +49,7 @@ def test_keys_distinguish_exactness_and_structure():
     assert call("hash-ref", h, True) == "bool"
     assert call("hash-ref", h, lst(1, 2)) == "list"
     assert call("hash-ref", h, "1") == "string"
-    fails(GEN, "hash-ref", h, 2)
+    fails(CV, "hash-ref", h, 2)
 
 
 def test_functional_update_and_order():

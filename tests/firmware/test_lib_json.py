@@ -12,6 +12,8 @@ from firmware.steel.values import (
 from .test_lib_support import LIB, call, ch, fails, lst, make_lib, sym, w
 
 GEN = "Generic"
+CONV = "ConversionError"
+CV = "ContractViolation"
 TM = "TypeMismatch"
 OOM = "OutOfMemory"
 
@@ -92,15 +94,15 @@ def test_decode_errors():
         '{"a": 1} x',
     ]
     for text in bad:
-        e = fails(GEN, "json-decode", text)
+        e = fails(CV, "json-decode", text)
         assert "invalid JSON" in e.message, text
-    e = fails(GEN, "json-decode", '{\n  "a": 1,\n  "b": x\n}')
+    e = fails(CV, "json-decode", '{\n  "a": 1,\n  "b": x\n}')
     assert "line 3 column 8" in e.message
-    e = fails(GEN, "json-decode", "NaN")
+    e = fails(CV, "json-decode", "NaN")
     assert "NaN" in e.message
     fails(TM, "json-decode", 5)
     fails(TM, "json-decode", sym("x"))
-    e = fails(GEN, "string->jsexpr", "[")
+    e = fails(CV, "string->jsexpr", "[")
     assert e.message.startswith("string->jsexpr")
 
 
@@ -135,7 +137,7 @@ def test_encode_containers_keep_order():
     assert enc(lst(lst(1, 2), lst(3))) == "[[1,2],[3]]"
     assert enc(lst(lst(sym("a"), 1), 5)) == '[["a",1],5]'
     # A dotted pair that is not part of an alist has no JSON form.
-    fails(GEN, "json-encode", lst(Pair(sym("a"), 1), 5))
+    fails(CONV, "json-encode", lst(Pair(sym("a"), 1), 5))
     many = call("hash")
     for i in range(40):
         many = call("hash-insert", many, "k%d" % (39 - i), i)
@@ -144,21 +146,21 @@ def test_encode_containers_keep_order():
 
 
 def test_encode_errors():
-    fails(GEN, "json-encode", float("nan"))
-    e = fails(GEN, "json-encode", lst(1, float("inf")))
+    fails(CONV, "json-encode", float("nan"))
+    e = fails(CONV, "json-encode", lst(1, float("inf")))
     assert "+inf.0" in e.message
-    fails(GEN, "json-encode", -float("inf"))
-    fails(GEN, "json-encode", Pair(1, 2))
-    e = fails(GEN, "json-encode", call("hash", 1, 2))
+    fails(CONV, "json-encode", -float("inf"))
+    fails(CONV, "json-encode", Pair(1, 2))
+    e = fails(CONV, "json-encode", call("hash", 1, 2))
     assert "keys" in e.message
-    fails(GEN, "json-encode", LIB.table["car"])
-    fails(GEN, "json-encode", EOF)
-    fails(GEN, "json-encode", Struct(StructType("p", ["x"]), [1]))
+    fails(CONV, "json-encode", LIB.table["car"])
+    fails(CONV, "json-encode", EOF)
+    fails(CONV, "json-encode", Struct(StructType("p", ["x"]), [1]))
     cyc = [1]
     cyc.append(cyc)
-    e = fails(GEN, "json-encode", cyc)
+    e = fails(CONV, "json-encode", cyc)
     assert "cyclic" in e.message
-    e = fails(GEN, "value->jsexpr-string", float("nan"))
+    e = fails(CONV, "value->jsexpr-string", float("nan"))
     assert e.message.startswith("value->jsexpr-string")
 
 
@@ -201,10 +203,10 @@ def test_json_is_metered():
 
 
 def test_more_decode_errors():
-    e = fails(GEN, "json-decode", '"abc\\')
+    e = fails(CV, "json-decode", '"abc\\')
     assert "unterminated" in e.message
     # CPython limits integer literals to 4300 digits; MicroPython does not.
     try:
         assert dec("1" + "0" * 5000) == 10**5000
     except Exception as e:  # noqa: BLE001 - must be a Steel error
-        assert e.kind == GEN and "too long" in e.message
+        assert e.kind == CV and "too long" in e.message

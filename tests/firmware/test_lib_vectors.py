@@ -19,16 +19,16 @@ def test_construct_and_access():
     fails(TM, "make-vector", 2.0)
     assert call("vector-ref", v, 0) == 1
     assert call("vector-ref", v, 2) == 2.5
-    e = fails(GEN, "vector-ref", v, 3)
+    e = fails(CV, "vector-ref", v, 3)
     assert "length 3" in e.message
-    fails(GEN, "vector-ref", v, -1)
+    fails(CV, "vector-ref", v, -1)
     fails(TM, "vector-ref", v, 1.0)
     fails(TM, "vector-ref", v, True)
     fails(TM, "vector-ref", lst(1), 0)
     assert call("vector-set!", v, 1, "b") is VOID
     assert v[1] == "b"
-    fails(GEN, "vector-set!", v, 3, 0)
-    fails(GEN, "vector-set!", v, -1, 0)
+    fails(CV, "vector-set!", v, 3, 0)
+    fails(CV, "vector-set!", v, -1, 0)
     fails(TM, "vector-set!", v, "0", 0)
     fails(TM, "vector-set!", "abc", 0, 0)
     assert call("vector-length", v) == 3
@@ -43,7 +43,7 @@ def test_fill_copy_append():
     assert v == [0, 0, 0, 0, 0]
     call("vector-fill!", v, 7, 3)
     assert v == [0, 0, 0, 7, 7]
-    fails(GEN, "vector-fill!", v, 0, 0, 6)
+    fails(CV, "vector-fill!", v, 0, 0, 6)
     fails(CV, "vector-fill!", v, 0, -1)
     fails(TM, "vector-fill!", lst(1), 0)
     src = [1, 2, 3]
@@ -51,7 +51,7 @@ def test_fill_copy_append():
     assert c == src and c is not src
     assert call("vector-copy", src, 1) == [2, 3]
     assert call("vector-copy", src, 1, 2) == [2]
-    fails(GEN, "vector-copy", src, 2, 1)
+    fails(CV, "vector-copy", src, 2, 1)
     fails(TM, "vector-copy", "abc")
     dest = [10, 20, 30, 40, 50]
     assert call("vector-copy!", dest, 1, [1, 2, 3, 4, 5], 2, 4) is VOID
@@ -59,8 +59,8 @@ def test_fill_copy_append():
     same = [1, 2, 3, 4, 5]
     call("vector-copy!", same, 1, same, 0, 3)
     assert same == [1, 1, 2, 3, 5]
-    fails(GEN, "vector-copy!", [1, 2], 1, [1, 2])
-    fails(GEN, "vector-copy!", [1, 2], 3, [])
+    fails(CV, "vector-copy!", [1, 2], 1, [1, 2])
+    fails(CV, "vector-copy!", [1, 2], 3, [])
     fails(CV, "vector-copy!", [1, 2], -1, [1])
     fails(TM, "vector-copy!", [1, 2], 0, lst(1))
     assert call("vector-append", [1], [], [2, 3]) == [1, 2, 3]
@@ -74,7 +74,7 @@ def test_conversions():
     assert w(call("vector->list", [1, 2, 3], 1)) == "(2 3)"
     assert w(call("vector->list", [1, 2, 3], 1, 2)) == "(2)"
     assert call("vector->list", []) is NIL
-    fails(GEN, "vector->list", [1], 0, 2)
+    fails(CV, "vector->list", [1], 0, 2)
     fails(TM, "vector->list", lst(1))
     assert call("list->vector", lst(1, 2)) == [1, 2]
     assert call("list->vector", NIL) == []

@@ -1,6 +1,6 @@
 """Helpers shared by the standard-library modules: argument checks, errors, allocation."""
 
-from ..errors import CONTRACT_VIOLATION, GENERIC, OUT_OF_MEMORY, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, OUT_OF_MEMORY, SteelError, type_error
 from ..memory import PAIR
 from ..printer import write_string
 from ..values import NIL, Pair, SrcPair
@@ -56,7 +56,7 @@ def elements(who, lst, pos=None):
 
 def index_error(who, index, length):
     return SteelError(
-        GENERIC, "%s: index out of bounds: index %d, length %d" % (who, index, length)
+        CONTRACT_VIOLATION, "%s: index out of bounds: index %d, length %d" % (who, index, length)
     )
 
 
@@ -77,11 +77,13 @@ def bounds(who, length, start, end, pos):
         )
     if end > length or start > length:
         raise SteelError(
-            GENERIC,
+            CONTRACT_VIOLATION,
             "%s: index out of bounds: start %d, end %d, length %d" % (who, start, end, length),
         )
     if start > end:
-        raise SteelError(GENERIC, "%s: start %d is greater than end %d" % (who, start, end))
+        raise SteelError(
+            CONTRACT_VIOLATION, "%s: start %d is greater than end %d" % (who, start, end)
+        )
     return start, end
 
 

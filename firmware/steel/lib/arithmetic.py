@@ -1,75 +1,74 @@
-"""Arithmetic: + - * /, abs, max and min, add1, sub1, square.
+"""Arithmetic: + - * /, abs, max and min, add1, sub1, square — over the whole tower.
 
-Float operations follow IEEE semantics where Python would raise (division of a float by
-0.0, overflow to infinity).  Big-integer products are charged to the memory meter before
-they are computed.
+Exact operands give exact results (``(/ 1 3)`` is ``1/3``), a float makes the result
+inexact, and complex numbers combine part by part.  Big-integer products are charged to
+the memory meter before they are computed.
 """
 
-import math
-
-from ..errors import GENERIC, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import OBJECT
+from ..numtypes import Complex, Rational, rectangular
+from . import realmath
 from ._util import SMALL_INT
 from .numeric import (
-    INF,
-    NAN,
-    NINF,
     bit_length,
     check_int_bits,
     check_numbers,
+    check_reals,
     need_number,
-    to_float,
     variadic,
 )
 
 
+def _re(x):
+    return x.re if type(x) is Complex else x
+
+
+def _im(x):
+    return x.im if type(x) is Complex else 0
+
+
 def add2(a, b):
-    try:
-        return a + b
-    except OverflowError:
-        return to_float(a) + to_float(b)
+    if type(a) is Complex or type(b) is Complex:
+        return rectangular(realmath.add(_re(a), _re(b)), realmath.add(_im(a), _im(b)))
+    return realmath.add(a, b)
+
+
+def negate(a):
+    if type(a) is Complex:
+        return Complex(realmath.neg(a.re), realmath.neg(a.im))
+    return realmath.neg(a)
 
 
 def sub2(a, b):
-    try:
-        return a - b
-    except OverflowError:
-        return to_float(a) - to_float(b)
+    if type(a) is Complex or type(b) is Complex:
+        return rectangular(realmath.sub(_re(a), _re(b)), realmath.sub(_im(a), _im(b)))
+    return realmath.sub(a, b)
 
 
 def mul2(a, b):
-    try:
-        return a * b
-    except OverflowError:
-        return to_float(a) * to_float(b)
+    if type(a) is Complex or type(b) is Complex:
+        ar, ai, br, bi = _re(a), _im(a), _re(b), _im(b)
+        m = realmath.mul
+        return rectangular(realmath.sub(m(ar, br), m(ai, bi)), realmath.add(m(ar, bi), m(ai, br)))
+    return realmath.mul(a, b)
 
 
-def _fdiv_zero(a, b):
-    """``a / b`` for a float zero ``b`` with IEEE semantics."""
-    if a != a or a == 0:
-        return NAN
-    neg = (a < 0) != (math.copysign(1.0, b) < 0)
-    return NINF if neg else INF
+def _is_exact_zero(x):
+    return type(x) is int and x == 0
 
 
-def div2(a, b):
-    if type(b) is int:
-        if b == 0:
-            raise SteelError(GENERIC, "/: division by zero")
-        if type(a) is int:
-            if a % b == 0:
-                return a // b
-            try:
-                return a / b
-            except OverflowError:
-                return INF if (a < 0) == (b < 0) else NINF
-        return a / to_float(b)
-    if b == 0:
-        return _fdiv_zero(a, b)
-    try:
-        return a / b
-    except OverflowError:
-        return to_float(a) / b
+def div2(a, b, who="/"):
+    if _is_exact_zero(b):
+        raise SteelError(CONTRACT_VIOLATION, "%s: division by zero" % who)
+    if type(a) is Complex or type(b) is Complex:
+        ar, ai, br, bi = _re(a), _im(a), _re(b), _im(b)
+        m = realmath.mul
+        d = realmath.add(m(br, br), m(bi, bi))
+        re = realmath.div(realmath.add(m(ar, br), m(ai, bi)), d)
+        im = realmath.div(realmath.sub(m(ai, br), m(ar, bi)), d)
+        return rectangular(re, im)
+    return realmath.div(a, b)
 
 
 def plus(a=None, b=None, *rest):
@@ -89,21 +88,30 @@ def minus(a=None, b=None, *rest):
     args = variadic(a, b, rest)
     check_numbers("-", args)
     if len(args) == 1:
-        return -a
+        return negate(a)
     total = a
     for i in range(1, len(args)):
         total = sub2(total, args[i])
     return total
 
 
+def exact_bits(x):
+    """The bits of an exact integer or of a rational's numerator and denominator."""
+    if type(x) is Rational:
+        return bit_length(x.num) + bit_length(x.den)
+    return bit_length(x)
+
+
 def make_times(meter):
     def charge_product(a, b):
         # Checked and charged *before* multiplying: a product's size is known from its
         # operands, and computing a huge one is itself the attack.
-        if not (-SMALL_INT <= a <= SMALL_INT and -SMALL_INT <= b <= SMALL_INT):
-            bits = bit_length(a) + bit_length(b)
-            check_int_bits("*", bits)
-            meter.charge(OBJECT + bits // 8 + 8)
+        if type(a) is int and type(b) is int and -SMALL_INT <= a <= SMALL_INT:
+            if -SMALL_INT <= b <= SMALL_INT:
+                return
+        bits = exact_bits(a) + exact_bits(b)
+        check_int_bits("*", bits)
+        meter.charge(OBJECT + bits // 8 + 8)
 
     def times(a=None, b=None, *rest):
         if type(a) is int and type(b) is int and not rest:
@@ -113,7 +121,9 @@ def make_times(meter):
         check_numbers("*", args)
         total = 1
         for x in args:
-            if type(total) is int and type(x) is int:
+            if (type(total) is int or type(total) is Rational) and (
+                type(x) is int or type(x) is Rational
+            ):
                 charge_product(total, x)
             total = mul2(total, x)
         return total
@@ -122,6 +132,10 @@ def make_times(meter):
 
 
 def divide(a=None, b=None, *rest):
+    if type(a) is int and type(b) is int and not rest and b:
+        if a % b == 0:
+            return a // b
+        return realmath.div(a, b)
     args = variadic(a, b, rest)
     check_numbers("/", args)
     if len(args) == 1:
@@ -136,24 +150,27 @@ def abs_(x):
     t = type(x)
     if t is int or t is float:
         return -x if x < 0 else x
-    raise type_error("abs", "a number", x, 1)
+    if t is Rational:
+        return Rational(-x.num, x.den) if x.num < 0 else x
+    raise type_error("abs", "a real number", x, 1)
 
 
 def _extreme(who, args, bigger):
-    check_numbers(who, args)
+    """The largest (smallest) argument itself, as Steel returns it: ``(max 0 4 3.9)`` is
+    ``4``; NaN anywhere gives NaN."""
+    check_reals(who, args)
     best = args[0]
-    inexact = type(best) is float
+    if best != best:
+        return best
+    want = 1 if bigger else -1
     for i in range(1, len(args)):
         x = args[i]
-        if type(x) is float:
-            inexact = True
-            if x != x:
-                return NAN
-        if (x > best) if bigger else (x < best):
+        c = realmath.compare(x, best)
+        if c is None:
+            return x
+        if c == want:
             best = x
-    if best != best:
-        return NAN
-    return to_float(best) if inexact else best
+    return best
 
 
 def max_(*args):
@@ -192,12 +209,12 @@ def install(lib):
         divide,
         1,
         -1,
-        "(/ z w ...) — z divided by the others (reciprocal of a lone z); exact when "
-        "exact integers divide evenly, else a float",
+        "(/ z w ...) — z divided by the others (reciprocal of a lone z); exact for exact "
+        "numbers ((/ 1 3) is 1/3); dividing by an exact 0 is a ContractViolation",
     )
-    d("abs", abs_, 1, 1, "(abs x) — the absolute value of x")
-    d("max", max_, 1, -1, "(max x y ...) — the largest argument (inexact if any is)")
-    d("min", min_, 1, -1, "(min x y ...) — the smallest argument (inexact if any is)")
+    d("abs", abs_, 1, 1, "(abs x) — the absolute value of the real x")
+    d("max", max_, 1, -1, "(max x y ...) — the largest argument, as it was given")
+    d("min", min_, 1, -1, "(min x y ...) — the smallest argument, as it was given")
     d("square", square, 1, 1, "(square z) — z times z")
     d("add1", add1, 1, 1, "(add1 z) — z plus one")
     d("sub1", sub1, 1, 1, "(sub1 z) — z minus one")

@@ -1,6 +1,6 @@
 """format and printf: ~a (display), ~s and ~v (write), ~% and ~n (newline), ~~ (tilde)."""
 
-from ..errors import GENERIC, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import CHAR, OBJECT
 from ..printer import display_string, write_string
 from ..values import VOID
@@ -22,12 +22,14 @@ def format_string(who, fmt, args):
         if j > i:
             out.append(fmt[i:j])
         if j + 1 >= n:
-            raise SteelError(GENERIC, "%s: format string ends with a lone ~: %s" % (who, show(fmt)))
+            raise SteelError(
+                CONTRACT_VIOLATION, "%s: format string ends with a lone ~: %s" % (who, show(fmt))
+            )
         c = fmt[j + 1]
         if c in "aAsSvV":
             if used >= len(args):
                 raise SteelError(
-                    GENERIC,
+                    CONTRACT_VIOLATION,
                     "%s: format string %s needs more than %d argument%s"
                     % (who, show(fmt), len(args), "" if len(args) == 1 else "s"),
                 )
@@ -43,12 +45,13 @@ def format_string(who, fmt, args):
             out.append("~")
         else:
             raise SteelError(
-                GENERIC, "%s: unknown directive ~%s in format string %s" % (who, c, show(fmt))
+                CONTRACT_VIOLATION,
+                "%s: unknown directive ~%s in format string %s" % (who, c, show(fmt)),
             )
         i = j + 2
     if used < len(args):
         raise SteelError(
-            GENERIC,
+            CONTRACT_VIOLATION,
             "%s: format string %s uses %d argument%s but %d were given"
             % (who, show(fmt), used, "" if used == 1 else "s", len(args)),
         )

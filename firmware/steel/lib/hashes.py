@@ -4,7 +4,7 @@ Updates copy the table (see values.HashMap), so every update is charged for the 
 table: OBJECT plus ENTRY per entry.
 """
 
-from ..errors import ARITY_MISMATCH, GENERIC, SteelError, type_error
+from ..errors import ARITY_MISMATCH, CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import OBJECT, PAIR, SLOT
 from ..values import NIL, HashMap, HashSet, Pair, hash_key, new_table
 from ._util import elements, renamed, show
@@ -30,7 +30,7 @@ def hash_ref(m, k):
         if e is not None:
             return e[1]
     _m("hash-ref", m)
-    raise SteelError(GENERIC, "hash-ref: key not found: %s" % show(k))
+    raise SteelError(CONTRACT_VIOLATION, "hash-ref: key not found: %s" % show(k))
 
 
 def hash_try_get(m, k):

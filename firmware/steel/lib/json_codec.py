@@ -19,8 +19,9 @@ entries, cyclic structures and values with no JSON form.  A list of lists that e
 with a string or symbol is therefore an object; use vectors for arrays of such arrays.
 """
 
-from ..errors import GENERIC, SteelError
+from ..errors import CONTRACT_VIOLATION, CONVERSION_ERROR, SteelError
 from ..memory import CHAR, OBJECT, PAIR
+from ..numtypes import Rational
 from ..printer import format_float
 from ..values import (
     NIL,
@@ -37,6 +38,7 @@ from ..values import (
 )
 from ._util import need_str, show
 from .hashes import ENTRY
+from .realmath import ratio_to_float
 
 _WS = " \t\n\r"
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -62,7 +64,8 @@ class _Parser:
         line = s.count("\n", 0, i) + 1
         col = i - (s.rfind("\n", 0, i) + 1) + 1
         return SteelError(
-            GENERIC, "%s: invalid JSON: %s at line %d column %d" % (self.who, message, line, col)
+            CONTRACT_VIOLATION,
+            "%s: invalid JSON: %s at line %d column %d" % (self.who, message, line, col),
         )
 
     def ws(self, i):
@@ -306,6 +309,9 @@ def encode(v, meter, who):
         if t is tuple:  # literal text queued by a container
             out.append(x[0])
             continue
+        if t is Rational:  # JSON has no fractions: the nearest float
+            x = ratio_to_float(x.num, x.den)
+            t = float
         if t is str:
             _quote(x, out)
         elif t is bool:
@@ -315,7 +321,7 @@ def encode(v, meter, who):
         elif t is float:
             if x != x or x == _INF or x == -_INF:
                 raise SteelError(
-                    GENERIC, "%s: %s has no JSON representation" % (who, format_float(x))
+                    CONVERSION_ERROR, "%s: %s has no JSON representation" % (who, format_float(x))
                 )
             out.append(format_float(x))
         elif t is Symbol:
@@ -339,7 +345,7 @@ def encode(v, meter, who):
                     y = y.cdr
                 if y is not NIL:
                     raise SteelError(
-                        GENERIC, "%s: cannot encode the improper list %s" % (who, show(x))
+                        CONVERSION_ERROR, "%s: cannot encode the improper list %s" % (who, show(x))
                     )
                 if is_object:
                     entries = [(e.car, e.cdr) for e in items]
@@ -352,14 +358,16 @@ def encode(v, meter, who):
                 for k, _ in entries:
                     if type(k) is not str and type(k) is not Symbol:
                         raise SteelError(
-                            GENERIC,
+                            CONVERSION_ERROR,
                             "%s: object keys must be strings or symbols, found %s" % (who, show(k)),
                         )
             else:
-                raise SteelError(GENERIC, "%s: %s has no JSON representation" % (who, show(x)))
+                raise SteelError(
+                    CONVERSION_ERROR, "%s: %s has no JSON representation" % (who, show(x))
+                )
             ident = id(x)
             if ident in open_ids:
-                raise SteelError(GENERIC, "%s: cannot encode a cyclic structure" % who)
+                raise SteelError(CONVERSION_ERROR, "%s: cannot encode a cyclic structure" % who)
             open_ids.add(ident)
             path.append(ident)
             stack.append(_EXIT)

@@ -6,7 +6,7 @@ charges the pairs it builds to the meter before building them.
 
 import math
 
-from ..errors import CONTRACT_VIOLATION, GENERIC, TYPE_MISMATCH, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, TYPE_MISMATCH, SteelError, type_error
 from ..memory import PAIR
 from ..values import NIL, Pair, SrcPair, hash_key
 from ._util import allocate, need_nat, show
@@ -15,7 +15,7 @@ from .predicates import eq, equal, eqv
 
 def _pair_error(who, x):
     if x is NIL:
-        return SteelError(GENERIC, "%s: expected a non-empty list, found '()" % who)
+        return SteelError(TYPE_MISMATCH, "%s: expected a pair (a non-empty list), found '()" % who)
     return type_error(who, "a pair", x, 1)
 
 
@@ -56,7 +56,7 @@ def _make_cxr(name):
             t = type(v)
             if not (t is Pair or t is SrcPair):
                 raise SteelError(
-                    GENERIC if v is NIL else TYPE_MISMATCH,
+                    TYPE_MISMATCH,
                     "%s: expected a pair at depth %d of %s, found %s"
                     % (name, len(path) - i, show(x), show(v)),
                 )
@@ -83,7 +83,8 @@ def _nth(who, lst, k, pos=2):
     if x is not NIL:
         raise type_error(who, "a list", lst, 1)
     raise SteelError(
-        GENERIC, "%s: index %d is out of bounds for a list of length %d" % (who, k, k - i)
+        CONTRACT_VIOLATION,
+        "%s: index %d is out of bounds for a list of length %d" % (who, k, k - i),
     )
 
 
@@ -153,7 +154,7 @@ def list_tail(lst, k):
     for i in range(k):
         if not (type(x) is Pair or type(x) is SrcPair):
             raise SteelError(
-                GENERIC,
+                CONTRACT_VIOLATION,
                 "list-tail: the list has only %d elements, cannot drop %d: %s" % (i, k, show(lst)),
             )
         x = x.cdr
@@ -298,7 +299,8 @@ def install(lib):
         for i in range(k):
             if not (type(x) is Pair or type(x) is SrcPair):
                 raise SteelError(
-                    GENERIC, "drop: cannot drop %d elements from a list of length %d" % (k, i)
+                    CONTRACT_VIOLATION,
+                    "drop: cannot drop %d elements from a list of length %d" % (k, i),
                 )
             x = x.cdr
         return x

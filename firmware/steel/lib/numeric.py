@@ -1,13 +1,16 @@
-"""What every number procedure shares: type checks, float conversion, integer sizes.
+"""What every number procedure shares: type checks, integer sizes, the size limit.
 
-Exact integers are Python ints (unbounded), inexact numbers Python floats (64-bit in
-CPython, 32-bit on the ESP32-C3).  The procedures themselves live in ``arithmetic``,
-``division``, ``numcompare``, ``transcendental``, ``integers`` and ``numtext``.
+The numeric tower: exact integers are Python ints (unbounded), exact rationals and complex
+numbers the classes of :mod:`firmware.steel.numtypes`, inexact reals Python floats
+(64-bit in CPython, 32-bit on the ESP32-C3).  Real arithmetic is in ``realmath``; the
+procedures live in ``arithmetic``, ``division``, ``numcompare``, ``transcendental``,
+``integers`` and ``numtext``.
 """
 
 import math
 
 from ..errors import OUT_OF_MEMORY, SteelError, type_error
+from ..numtypes import Complex, Rational
 from ._util import SMALL_INT
 
 INF = float("inf")
@@ -19,18 +22,48 @@ NINF = float("-inf")
 NAN = float("nan")
 
 
-def need_number(who, x, pos):
+def is_number(x):
     t = type(x)
-    if t is int or t is float:
+    return t is int or t is float or t is Rational or t is Complex
+
+
+def is_real(x):
+    t = type(x)
+    return t is int or t is float or t is Rational
+
+
+def is_exact(x):
+    """True for an exact number (a complex one is exact when both its parts are)."""
+    t = type(x)
+    if t is int or t is Rational:
+        return True
+    if t is Complex:
+        return type(x.re) is not float and type(x.im) is not float
+    return False
+
+
+def need_number(who, x, pos):
+    if is_number(x):
         return x
     raise type_error(who, "a number", x, pos)
 
 
+def need_real(who, x, pos):
+    if is_real(x):
+        return x
+    raise type_error(who, "a real number", x, pos)
+
+
 def check_numbers(who, args):
     for i in range(len(args)):
-        t = type(args[i])
-        if t is not int and t is not float:
+        if not is_number(args[i]):
             raise type_error(who, "a number", args[i], i + 1)
+
+
+def check_reals(who, args):
+    for i in range(len(args)):
+        if not is_real(args[i]):
+            raise type_error(who, "a real number", args[i], i + 1)
 
 
 def variadic(a, b, rest):
@@ -42,14 +75,6 @@ def variadic(a, b, rest):
     if rest:
         return (a, b) + rest
     return (a, b)
-
-
-def to_float(x):
-    """``x`` as a float; exact integers too large for a float become infinities."""
-    try:
-        return float(x)
-    except OverflowError:
-        return INF if x > 0 else NINF
 
 
 def is_finite(x):

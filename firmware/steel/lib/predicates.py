@@ -2,6 +2,7 @@
 
 import math
 
+from ..numtypes import Complex, Rational
 from ..values import (
     NIL,
     VOID,
@@ -19,6 +20,13 @@ from ..values import (
 )
 
 
+def _same_number(a, b):
+    """Rationals and complex numbers of the same exactness compare by value."""
+    if type(a) is Rational:
+        return a.num == b.num and a.den == b.den
+    return eqv(a.re, b.re) and eqv(a.im, b.im)
+
+
 def eq(a, b):
     if a is b:
         return True
@@ -27,6 +35,8 @@ def eq(a, b):
         return type(b) is t and a == b
     if t is Char:
         return type(b) is Char and a.c == b.c
+    if t is Rational or t is Complex:
+        return type(b) is t and _same_number(a, b)
     return False
 
 
@@ -36,6 +46,8 @@ def eqv(a, b):
     t = type(a)
     if t is int:
         return type(b) is int and a == b
+    if t is Rational or t is Complex:
+        return type(b) is t and _same_number(a, b)
     if t is float:
         if type(b) is not float:
             return False
@@ -87,6 +99,14 @@ def equal(a, b):
         elif tx is Char:
             if x.c != y.c:
                 return False
+        elif tx is Rational:
+            if x.num != y.num or x.den != y.den:
+                return False
+        elif tx is Complex:
+            stack.append(x.re)
+            stack.append(y.re)
+            stack.append(x.im)
+            stack.append(y.im)
         elif tx is list:
             n = len(x)
             if n != len(y):

@@ -1,6 +1,6 @@
 """Vectors (mutable, represented as Python lists)."""
 
-from ..errors import GENERIC, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import CHAR, OBJECT, PAIR, SLOT
 from ..values import NIL, VOID, Char, Pair
 from ._util import allocate, bounds, elements, index_error, need_int, need_nat
@@ -57,7 +57,7 @@ def vector_copy_into(dest, at, src, start=None, end=None):
     n = end - start
     if at > len(dest) or at + n > len(dest):
         raise SteelError(
-            GENERIC,
+            CONTRACT_VIOLATION,
             "vector-copy!: %d elements do not fit at index %d of a vector of length %d"
             % (n, at, len(dest)),
         )
