@@ -19,6 +19,8 @@ from typing import Any
 
 from . import backends
 from .backends.base import BackendError, BackendSession, BoardSpec, Device, LogLine, TimeBase
+from .facts import final_facts
+from .fingerprint import input_key
 from .iotcore import HarnessCore
 from .observer import Observed, Observer
 from .results import DeviceInfo, ScenarioResult, StepResult, TimelineEvent
@@ -45,6 +47,7 @@ class ScenarioRun:
         self.consumed: set[int] = set()
         self.sent: set[tuple[str, bytes]] = set()  # what the harness published
         self.start_index = engine.observer.position
+        self.open_index = self.start_index  # before the fleet came up (its boot reports)
         self.time: TimeBase = engine.default_time()
         self.wall_start = time.monotonic()
 
@@ -215,7 +218,12 @@ class Engine:
             result.steps.append(outcome)
             if self.on_step is not None:
                 self.on_step(scenario, outcome)
-            if outcome.status != "passed":
+            if outcome.status == "failed" and step.soft:  # recorded; the scenario goes on
+                result.status = "failed"
+                if run.time.now() > scenario.timeout:
+                    failed = True
+                    result.error = f"the scenario ran past its timeout of {scenario.timeout:g}s"
+            elif outcome.status != "passed":
                 failed = True
                 result.status = "failed" if outcome.status == "failed" else "error"
                 if outcome.status == "error":
@@ -241,6 +249,7 @@ class Engine:
             description=scenario.description,
             started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             scenario_sha256=scenario.sha256,
+            inputs_sha256={input_key(p): d for p, d in scenario.inputs.items()},
         )
         run = ScenarioRun(self, scenario)
         run.wall_start = time.monotonic()
@@ -292,10 +301,6 @@ class Engine:
             self._wait_ready(run, name, position)
         run.time = ScenarioTime(self._time or run.time)
         self._origin = run.time.origin
-        for info in result.devices:
-            with contextlib.suppress(Exception):
-                alias = next(a for a, t in run.things.items() if t == info.name)
-                info.facts = run.devices[alias].describe()
         result.time_base = "virtual" if getattr(run.time, "virtual", False) else "wall"
         run.set_mark()
         run.start_index = run.mark
@@ -320,6 +325,7 @@ class Engine:
             title=step.title,
             location=step.location,
             devices=devices,
+            included_from=list(step.included_from),
         )
         if step.kind in ("act", "fault"):
             # Expectations after an act look at what happened from the moment it began: a
@@ -375,6 +381,7 @@ class Engine:
             ended=now,
             location=step.location,
             message="an earlier step failed",
+            included_from=list(step.included_from),
         )
 
     def close_run(self, run: ScenarioRun, result: ScenarioResult) -> None:
@@ -409,6 +416,9 @@ class Engine:
             result.logs[thing] = [f"{line.t:10.3f}  {line.text}" for line in lines]
             for line in lines:
                 run.timeline.append(TimelineEvent(line.t, "log", thing, line.text))
+            for info in result.devices:  # as the scenario left the device (harness.facts)
+                if info.name == thing:
+                    info.facts = final_facts(handle, thing, run.observer.since(run.open_index))
             with contextlib.suppress(Exception):
                 handle.close()
         for event in run.timeline:  # the step events name scenario devices: use thing names

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from .results import RunResult, ScenarioResult, StepResult
+from .results import RunResult, ScenarioResult
 from .scenario.loader import load_file
 from .scenario.model import Scenario
 from .scenario.source import LoadError
@@ -218,36 +218,11 @@ class ScenarioItem(pytest.Item):
 
 
 def format_failure(result: ScenarioResult, context: float = 5.0) -> str:
-    """Which step, where in the file, what was expected and observed, and the devices' logs
-    around the moment it failed."""
-    lines = []
-    step: StepResult | None = result.failed_step
-    if step is None:
-        lines.append(f"{result.id}: {result.error or result.status}")
-        return "\n".join(lines)
-    where = f" ({step.location})" if step.location else ""
-    lines.append(f"step {step.index} {step.status}{where}: {step.title}")
-    if step.message:
-        lines.append(f"  {step.message}")
-    if step.expected:
-        lines.append(f"  expected: {step.expected}")
-    if step.observed:
-        lines.append(f"  observed: {step.observed}")
-    for device, log in result.logs.items():
-        near = [
-            entry for entry in log if step.started - context <= _t(entry) <= step.ended + context
-        ]
-        if near:
-            lines.append(f"  console of {device} around t={step.ended:.3f}:")
-            lines.extend(f"    {entry}" for entry in near[-30:])
-    return "\n".join(lines)
+    """Which steps failed, where in the file, what was expected and observed, and the
+    devices' consoles around each failure (the same text ``steelhil run`` prints)."""
+    from .report.failure import failure_text
 
-
-def _t(entry: str) -> float:
-    try:
-        return float(entry.split(None, 1)[0])
-    except (ValueError, IndexError):
-        return 0.0
+    return failure_text(result, context=context)
 
 
 # --- fixtures ---------------------------------------------------------------------------------

@@ -53,6 +53,9 @@ class StepResult:
     observed: str | None = None
     message: str | None = None  # why it failed, in one or two sentences
     devices: list[str] = field(default_factory=list)
+    #: for a step of an included steps file (whose ``location`` is in that file): the
+    #: include steps that brought it in, outermost first
+    included_from: list[SourceLocation] = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +82,8 @@ class ScenarioResult:
     duration: float = 0.0
     time_base: Literal["virtual", "wall"] = "virtual"
     scenario_sha256: str = ""
+    #: every other file the scenario read (programs, sensor traces, steps files) -> sha256
+    inputs_sha256: dict[str, str] = field(default_factory=dict)
     error: str | None = None  # loading or infrastructure error (status "error")
     error_location: SourceLocation | None = None
 
@@ -100,6 +105,8 @@ class RunFingerprint:
     platform: str
     scenarios_sha256: dict[str, str] = field(default_factory=dict)  # file -> sha256
     rig: str | None = None  # rig file name and its sha256, when one was used
+    #: every other file the scenarios read (Steel programs, sensor traces, steps files)
+    inputs_sha256: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

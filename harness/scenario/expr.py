@@ -7,14 +7,21 @@ are payload fields, ``a.b`` and ``a["b"]``/``a[0]`` reach into objects and array
 comparisons, ``and``/``or``/``not``, arithmetic, ``in`` and ``len``/``abs``/``min``/``max``
 are allowed.  A field the payload lacks makes the predicate false rather than an error: the
 message simply does not match.
+
+``{thing}`` and ``{thing:dev-1}`` (:mod:`.things`) stand for thing names: as a value
+(``device == {thing}``) or inside a text (``topic == 'sensors/{thing}/data'``).
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import operator
+import tokenize
 from collections.abc import Callable
 from typing import Any
+
+from .things import THING_REF, Resolver, Unresolved, expand_text
 
 _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.Eq: operator.eq,
@@ -47,23 +54,73 @@ class _Missing(Exception):
     """A field the payload does not have."""
 
 
+def _bind_things(text: str) -> tuple[str, dict[str, str | None]]:
+    """``text`` with each ``{thing...}`` outside a string literal replaced by a name of the
+    same length (so error columns still point into what was written), and what each name
+    stands for (a device name, or None for the current device)."""
+    strings: list[tuple[int, int]] = []
+    try:
+        lines = text.splitlines(keepends=True)
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line))
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING:
+                strings.append(
+                    (starts[tok.start[0] - 1] + tok.start[1], starts[tok.end[0] - 1] + tok.end[1])
+                )
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        pass  # the parser will say what is wrong
+    names: dict[str, str | None] = {}
+    out, pos = [], 0
+    for m in THING_REF.finditer(text):
+        if any(a <= m.start() < b for a, b in strings):
+            continue  # inside a text: expanded when evaluated
+        width = m.end() - m.start()
+        name = "_thing_" if m.group(1) is None else f"_thing{len(names)}".ljust(width, "_")
+        if len(name) != width:
+            raise ExpressionError("too many {thing:...} references", m.start() + 1)
+        names[name] = m.group(1)
+        out += [text[pos : m.start()], name]
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), names
+
+
 class Predicate:
-    """A compiled predicate; call it with a payload."""
+    """A compiled predicate; call it with a payload (and a resolver of ``{thing}``)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
+        source, self._things = _bind_things(text.strip())
+        self._resolve: Resolver | None = None
         try:
-            tree = ast.parse(text.strip(), mode="eval")
+            tree = ast.parse(source, mode="eval")
         except SyntaxError as exc:
             raise ExpressionError(f"not an expression: {exc.msg}", exc.offset or 1) from None
         self._check(tree.body)
         self._tree = tree.body
+        named = {d for d in self._things.values() if d is not None}
+        for sub in ast.walk(tree.body):
+            if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                named.update(m.group(1) for m in THING_REF.finditer(sub.value) if m.group(1))
+        #: the devices named by ``{thing:NAME}`` (checked against the fleet at load time)
+        self.devices = sorted(named)
 
-    def __call__(self, payload: Any) -> bool:
+    def __call__(self, payload: Any, things: Resolver | None = None) -> bool:
+        self._resolve = things
         try:
             return bool(self._eval(self._tree, payload))
         except (_Missing, TypeError, ZeroDivisionError, ValueError):
             return False
+        finally:
+            self._resolve = None
+
+    def _thing(self, device: str | None) -> str:
+        thing = self._resolve(device) if self._resolve is not None else None
+        if thing is None:
+            raise _Missing("{thing}")
+        return thing
 
     def __repr__(self) -> str:
         return self.text
@@ -106,8 +163,15 @@ class Predicate:
 
     def _eval(self, node: ast.AST, env: Any) -> Any:
         if isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and "{thing" in node.value:
+                try:
+                    return expand_text(node.value, self._thing)
+                except Unresolved:
+                    raise _Missing(node.value) from None
             return node.value
         if isinstance(node, ast.Name):
+            if node.id in self._things:
+                return self._thing(self._things[node.id])
             if node.id in _CONSTANTS:
                 return _CONSTANTS[node.id]
             if isinstance(env, dict) and node.id in env:

@@ -59,6 +59,17 @@ class StepType:
         """Checks across fields (at load time); the first problem, or None."""
         return None
 
+    def is_soft(self, args: dict[str, Any]) -> bool:
+        """Whether a failure of this step lets the scenario go on (soft expectations)."""
+        return False
+
+    def files(self, args: dict[str, Any]) -> list[str]:
+        """The files this step reads, as written (relative to the file the step is written
+        in).  The loader checks that they exist, passes them on resolved, and the run's
+        fingerprint hashes them.  By default: a ``file`` field."""
+        value = args.get("file")
+        return [value] if "file" in self.fields and isinstance(value, str) else []
+
     def devices(self, args: dict[str, Any]) -> list[str]:
         """The device names the step refers to (checked against the fleet at load time)."""
         out: list[str] = []
@@ -130,7 +141,8 @@ def load_all() -> None:
     if _loaded:
         return
     _loaded = True
-    for module in ("steps_act", "steps_expect", "steps_fault", "steps_time"):
+    modules = ("steps_act", "steps_expect", "expect_messages", "expect_state")
+    for module in (*modules, "steps_fault", "steps_time"):
         importlib.import_module(f"{__package__}.{module}")
 
     for ep in entry_points(group="steelhil.steps"):

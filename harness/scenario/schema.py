@@ -14,24 +14,42 @@ from typing import Any
 
 from .source import Document, PathKey, Problem, suggest
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$")
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_PART = re.compile(rf"({_NUMBER})\s*(ms|min|h|m|s)\s*")
+# A plain number (seconds), or number-unit parts: 65s, 500ms, 2 min, 1m30s, 1h 30m.
+_DURATION = re.compile(rf"^\s*(?:{_NUMBER}\s*|(?:{_NUMBER}\s*(?:ms|min|h|m|s)\s*)+)$")
 PLACEHOLDER_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$"
-_UNITS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+_UNITS = {"h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_ORDER = {"h": 0, "min": 1, "m": 1, "s": 2, "ms": 3}
+DURATION_HELP = "write 65s, 500ms, 2m, 1m30s, 2h or a number of seconds"
 
 
 def parse_duration(value: Any) -> float:
-    """``65``, ``"65s"``, ``"500ms"``, ``"2m"``, ``"1h"`` -> seconds."""
+    """``65``, ``"65s"``, ``"500ms"``, ``"2m"``, ``"1h"``, ``"1m30s"``, ``"1h 30m"`` -> seconds.
+
+    Compound forms name each unit once, largest first (``1m30s``, not ``30s1m``): that is
+    how people write a time, and a typo such as ``1m1m`` is then caught, not added up."""
     if isinstance(value, bool):
         raise ValueError("a duration, not a boolean")
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2)]
-    raise ValueError(f"{value!r} is not a duration (write 65s, 500ms, 2m or a number of seconds)")
+    if isinstance(value, str) and _DURATION.match(value):
+        text = value.strip()
+        if not _PART.match(text):
+            return float(text)
+        total, last = 0.0, -1
+        for number, unit in _PART.findall(text):
+            if _ORDER[unit] <= last:
+                raise ValueError(
+                    f"{value!r} is not a duration: name each unit once, largest first "
+                    "(1h30m, 1m30s)"
+                )
+            last = _ORDER[unit]
+            total += float(number) * _UNITS[unit]
+        return total
+    raise ValueError(f"{value!r} is not a duration ({DURATION_HELP})")
 
 
 @dataclass(frozen=True)

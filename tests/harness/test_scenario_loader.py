@@ -239,7 +239,9 @@ def test_cross_field_rules_are_checked_at_load_time(tmp_path: Path) -> None:
     assert found[0].startswith("s.yaml:1:11 (sensors.pressure): unknown sensor quantity 'pressure'")
     assert "s.yaml:3:14 (steps[0].publish): publish needs device + topic" in found[1]
     assert found[2] == "s.yaml:4:19 (steps[1].sensor_model): a noise model needs mean"
-    assert found[3] == "s.yaml:6:7 (steps[2].never): never needs the field 'for'"
+    assert found[3] == (
+        "s.yaml:6:7 (steps[2].never): never needs the field 'for' (how long it must not happen)"
+    )
 
 
 def test_a_missing_program_file_is_one_error(tmp_path: Path) -> None:
