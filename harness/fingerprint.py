@@ -5,6 +5,11 @@ by hand and a run on a dirty tree still says "0.1.0".  The firmware digest is th
 manifest -- one ``<path>\\0<sha256 of the file>\\n`` line per file under ``firmware/``,
 in sorted path order -- so it can be recomputed without steelhil (see docs/reports.md) and
 tells which file differs when two manifests are compared.
+
+A scenario is more than its YAML file: the Steel programs it deploys, the sensor traces it
+replays and the steps files it includes change what runs as much as the YAML does.  The
+fingerprint therefore names each of them with the sha256 of the bytes the scenario loaded
+(``inputs_sha256``), so a changed program gives a different fingerprint.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import platform
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -114,6 +119,31 @@ def steelhil_version() -> str:
         return UNKNOWN
 
 
+def input_key(path: Path) -> str:
+    """How the fingerprint names a file a scenario read: as scenario ids name their files
+    (relative to the current directory when near it), POSIX separators."""
+    from harness.scenario.loader import display_path
+
+    return display_path(path)
+
+
+def scenario_inputs(scenario_files: Iterable[Path | str]) -> dict[Path, str]:
+    """Every file the scenarios in ``scenario_files`` read, with the sha256 of what they
+    read, found by loading them (a file that does not load read nothing that ran)."""
+    from harness.scenario.loader import load_file
+    from harness.scenario.source import LoadError
+
+    found: dict[Path, str] = {}
+    for file in scenario_files:
+        try:
+            scenarios = load_file(Path(file))
+        except (LoadError, OSError):
+            continue
+        for scenario in scenarios:
+            found.update(scenario.inputs)
+    return found
+
+
 def make_fingerprint(
     seed: int,
     iotcore: str,
@@ -121,14 +151,20 @@ def make_fingerprint(
     rig_file: Path | str | None = None,
     *,
     root: Path | None = None,
+    inputs: Mapping[Path, str] | None = None,
 ) -> RunFingerprint:
     """The fingerprint of a run about to start.
 
     Scenario files are keyed by the path as given: pass them spelled as the results'
     ``ScenarioResult.file`` is (relative to the repository), so the two can be matched.
+    ``inputs`` are the other files the scenarios read with their digests
+    (``Scenario.inputs``); without it, the scenario files are loaded to find them.
     """
     fw_version, fw_sha256 = firmware_fingerprint(root)
-    scenarios = {Path(f).as_posix(): file_sha256(Path(f)) for f in scenario_files}
+    files = list(scenario_files)
+    scenarios = {Path(f).as_posix(): file_sha256(Path(f)) for f in files}
+    read = scenario_inputs(files) if inputs is None else inputs
+    others = {input_key(path): digest for path, digest in read.items()}
     rig = None
     if rig_file is not None:
         rig = f"{Path(rig_file).as_posix()} sha256:{file_sha256(Path(rig_file))}"
@@ -142,4 +178,5 @@ def make_fingerprint(
         platform=platform.platform(),
         scenarios_sha256=dict(sorted(scenarios.items())),
         rig=rig,
+        inputs_sha256=dict(sorted(others.items())),
     )

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from harness.results import RunResult, ScenarioResult, SourceLocation
-from harness.scenario.loader import iter_scenarios
+from harness.scenario.loader import display_path, iter_scenarios
 from harness.scenario.model import Scenario
 from harness.scenario.source import LoadError
 
@@ -80,11 +80,13 @@ def _demo(args: argparse.Namespace) -> int:
 def load(
     paths: list[Path], tags: set[str] | None
 ) -> tuple[list[Scenario], list[ScenarioResult], list[Path]]:
+    """The scenarios to run, the files that did not load (as error results), and every
+    scenario file as the results name it (relative to the current directory)."""
     scenarios: list[Scenario] = []
     broken: list[ScenarioResult] = []
     files: list[Path] = []
     for path, loaded in iter_scenarios(paths):
-        files.append(path)
+        files.append(Path(display_path(path)))
         if isinstance(loaded, LoadError):
             first = loaded.first.location
             broken.append(
@@ -108,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     from harness.fingerprint import make_fingerprint
     from harness.iotcore import open_core
     from harness.report import summary_table, write_reports
+    from harness.report.failure import banner, failure_text
+    from harness.report.summary import terminal_width
     from harness.rigboards import boards_for_run
 
     missing = [str(p) for p in args.paths if not p.exists()]
@@ -140,11 +144,23 @@ def _run(args: argparse.Namespace) -> int:
             results.append(result)
             _progress(i, len(scenarios), scenario.id, result, color)
     fingerprint = make_fingerprint(
-        args.seed, getattr(core, "kind", args.iotcore), files, rig_file=args.rig
+        args.seed,
+        getattr(core, "kind", args.iotcore),
+        files,
+        rig_file=args.rig,
+        inputs={p: d for s in scenarios for p, d in s.inputs.items()},
     )
     run = RunResult(fingerprint, results, started_at, time.monotonic() - wall)
     paths = write_reports(run, args.report)
-    print(summary_table(run, color=color))
+    width = terminal_width()
+    failures = [r for r in results if r.status in ("failed", "error")]
+    if failures:
+        print(banner("FAILURES", "=", width))
+        for failed in failures:
+            print(banner(failed.id, "_", width))
+            print(failure_text(failed))
+        print()
+    print(summary_table(run, color=color, width=width))
     print(f"report: {Path(paths.get('html', args.report)).resolve()}")
     return 0 if run.ok else 1
 

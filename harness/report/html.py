@@ -119,6 +119,7 @@ def _fingerprint_table(fp: RunFingerprint) -> str:
     ]
     scenarios = sorted(fp.scenarios_sha256.items())
     rows.extend((f"scenario {file}", digest) for file, digest in scenarios)
+    rows.extend((f"input {file}", digest) for file, digest in sorted(fp.inputs_sha256.items()))
     cells = "".join(f"<tr><th>{_h(k)}</th><td><code>{_h(v)}</code></td></tr>" for k, v in rows)
     return f'<table class="kv">{cells}</table>'
 
@@ -174,6 +175,7 @@ def _about(s: ScenarioResult) -> str:
     rows.append(("time base", s.time_base))
     if s.scenario_sha256:
         rows.append(("sha256", s.scenario_sha256))
+    rows.extend((f"input {f}", d) for f, d in sorted(s.inputs_sha256.items()))
     cells = "".join(f"<tr><th>{_h(k)}</th><td>{_folded(v, 'span')}</td></tr>" for k, v in rows)
     return f'<table class="kv">{cells}</table>'
 
@@ -213,6 +215,10 @@ def _step_row(step: StepResult) -> str:
     expected = _folded(step.expected) if step.expected is not None else ""
     observed = _folded(step.observed) if step.observed is not None else ""
     where = f"<code>{_h(step.location)}</code>" if step.location else ""
+    where += "".join(
+        f'<div class="muted">included at <code>{_h(site)}</code></div>'
+        for site in step.included_from
+    )
     return (
         f'<tr class="step-{_h(step.status)}"><td>{step.index}</td><td>{_status(step.status)}</td>'
         f"<td>{title}</td><td>{expected}</td><td>{observed}</td><td>{where}</td>"

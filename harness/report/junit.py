@@ -116,13 +116,20 @@ def _problem(scenario: ScenarioResult) -> tuple[str, str]:
             lines.append(f"at {scenario.error_location}")
         return why.splitlines()[0] if why else why, "\n".join(lines)
     message = f"step {step.index}: {step.message or step.title}"
-    return message.splitlines()[0], "\n".join(_step_lines(step))
+    failed = [s for s in scenario.steps if s.status in ("failed", "error")]
+    if len(failed) > 1:  # soft expectations: every failure, first first
+        message = message.splitlines()[0] + f" (and {len(failed) - 1} more failed step(s))"
+    text: list[str] = []
+    for each in failed:
+        text += [*([""] if text else []), *_step_lines(each)]
+    return message.splitlines()[0], "\n".join(text)
 
 
 def _step_lines(step: StepResult) -> list[str]:
     lines = [f"step {step.index} ({step.kind}): {step.title}"]
     if step.location is not None:
         lines.append(f"at {step.location}")
+    lines.extend(f"included at {site}" for site in step.included_from)
     if step.message:
         lines.append(step.message)
     if step.expected is not None:
@@ -170,6 +177,10 @@ def _fingerprint_properties(fp: RunFingerprint) -> list[tuple[str, str]]:
         (f"fingerprint.scenario_sha256.{file}", digest)
         for file, digest in sorted(fp.scenarios_sha256.items())
     )
+    props.extend(
+        (f"fingerprint.input_sha256.{file}", digest)
+        for file, digest in sorted(fp.inputs_sha256.items())
+    )
     return props
 
 
@@ -177,6 +188,7 @@ def _scenario_properties(scenario: ScenarioResult) -> list[tuple[str, str]]:
     props = [("scenario.id", scenario.id), ("time_base", scenario.time_base)]
     if scenario.scenario_sha256:
         props.append(("scenario.sha256", scenario.scenario_sha256))
+    props.extend((f"input.{f}", d) for f, d in sorted(scenario.inputs_sha256.items()))
     props.extend((f"param.{k}", str(v)) for k, v in scenario.params.items())
     if scenario.tags:
         props.append(("tags", ",".join(scenario.tags)))

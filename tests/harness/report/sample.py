@@ -98,7 +98,7 @@ def failed_scenario() -> ScenarioResult:
                 {
                     "topic": "sensors/dev-1/data",
                     "payload": '{"temperature": 31.5, "note": "' + UNICODE + '"}',
-                    "direction": "out",
+                    "direction": "from-device",
                 },
             ),
             TimelineEvent(
@@ -106,7 +106,7 @@ def failed_scenario() -> ScenarioResult:
                 "mqtt",
                 "dev-1",
                 "publish sensors/dev-1/raw",
-                {"topic": "sensors/dev-1/raw", "payload": HOSTILE, "direction": "out"},
+                {"topic": "sensors/dev-1/raw", "payload": HOSTILE, "direction": "from-device"},
             ),
             TimelineEvent(130.0, "log", "dev-1", "ctl", {"text": CONTROL}),
             TimelineEvent(140.0, "fault", "dev-2", "network down 10s", {"loss": 1.0}),

@@ -56,12 +56,12 @@ def test_mqtt_traces_decode_json_payloads(tmp_path: Path) -> None:
     records = _jsonl(folder / "dev-1.mqtt.jsonl")
     assert records == [
         {
-            "direction": "out",
+            "direction": "from-device",
             "payload": {"note": UNICODE, "temperature": 31.5},
             "t": 120.0,
             "topic": "sensors/dev-1/data",
         },
-        {"direction": "out", "payload": HOSTILE, "t": 121.0, "topic": "sensors/dev-1/raw"},
+        {"direction": "from-device", "payload": HOSTILE, "t": 121.0, "topic": "sensors/dev-1/raw"},
     ]
     assert (folder / "dev-2.mqtt.jsonl").read_text(encoding="utf-8") == ""
 

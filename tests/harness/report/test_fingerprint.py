@@ -114,3 +114,30 @@ def test_make_fingerprint(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert fp.rig == "rig.yaml sha256:" + hashlib.sha256(b"boards: []\n").hexdigest()
     assert fp.python and fp.platform and fp.steelhil_version
     assert make_fingerprint(7, "local", []).rig is None
+
+
+def test_the_fingerprint_hashes_what_the_scenarios_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Programs and sensor traces are part of what ran: a changed program changes the
+    fingerprint even though the scenario file did not change."""
+    monkeypatch.chdir(tmp_path)
+    scenarios = Path("scenarios")
+    (scenarios / "programs").mkdir(parents=True)
+    (scenarios / "programs" / "p.scm").write_text('(log "info" "one")\n')
+    (scenarios / "ramp.csv").write_text("time,temperature\n0,20\n")
+    (scenarios / "a.yaml").write_text(
+        "programs: {p: programs/p.scm}\nsteps:\n  - deploy: p\n"
+        "  - sensor_model: {quantity: temperature, kind: csv, file: ramp.csv}\n"
+    )
+    (scenarios / "broken.yaml").write_text("steps: [{deplyo: p}]\n")
+    files = [scenarios / "a.yaml", scenarios / "broken.yaml"]
+    before = make_fingerprint(0, "local", files)
+    assert before.inputs_sha256 == {
+        "scenarios/programs/p.scm": hashlib.sha256(b'(log "info" "one")\n').hexdigest(),
+        "scenarios/ramp.csv": hashlib.sha256(b"time,temperature\n0,20\n").hexdigest(),
+    }
+    (scenarios / "programs" / "p.scm").write_text('(log "info" "two")\n')
+    after = make_fingerprint(0, "local", files)
+    assert after.scenarios_sha256 == before.scenarios_sha256
+    assert after.inputs_sha256 != before.inputs_sha256
