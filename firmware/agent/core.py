@@ -55,7 +55,7 @@ from .logs import LogChannel
 from .metrics import Metrics
 from .programs import ProgramManager
 from .session import Backoff, Prng, Session, seed_from
-from .shadow import agent_report
+from .shadow import ShadowState, agent_report
 from .storage import Storage
 from .topics import Topics
 from .wire import dumps
@@ -108,6 +108,7 @@ class Agent:
         self.metrics = Metrics()
         self.logs = LogChannel(limits.log_burst, limits.log_rate)
         self.programs = ProgramManager(self)
+        self.shadow_state = ShadowState()  # what (shadow-get) reads
         self.now = 0.0
         self.boot_time = None
         self.next_metrics = None
@@ -235,10 +236,15 @@ class Agent:
             return
         tp = self.topics
         if topic == tp.shadow_delta:
+            self.shadow_state.delta(payload)
             self.programs.shadow_delta(payload, False)
         elif topic == tp.shadow_get_accepted:
+            if self.shadow_state.accepted(payload):
+                self.shadow_state.wake()
             self.programs.shadow_delta(payload, True)
         elif topic == tp.shadow_get_rejected or topic == tp.shadow_update_rejected:
+            if topic == tp.shadow_get_rejected and self.shadow_state.rejected(payload):
+                self.shadow_state.wake()
             self.trace("shadow", {"rejected": topic, "payload": _text(payload)})
             self.console("shadow: %s: %s" % (topic, _text(payload)))
         elif topic.startswith(tp.jobs_prefix):
@@ -364,6 +370,7 @@ class Agent:
 
     def shadow_update(self, program_id, key, value_text, payload):
         self.trace("shadow", {"program_id": program_id, "key": key, "value": value_text})
+        self.shadow_state.report(key, value_text)
         self.publish(self.topics.shadow_update, payload)
 
     def shadow_handler_registered(self):

@@ -23,6 +23,8 @@ from .logs import clip
 from .topics import TopicError
 
 MAX_PAYLOAD = 128 * 1024  # AWS IoT Core's message size limit
+#: How long a shadow read waits for the shadow after a boot, by default (seconds).
+SHADOW_WAIT = 10
 
 _TEMPERATURE = intern("temperature")
 _HUMIDITY = intern("humidity")
@@ -31,6 +33,8 @@ _GYRO = intern("gyro")
 _X = intern("x")
 _Y = intern("y")
 _Z = intern("z")
+_DESIRED = intern("desired")
+_REPORTED = intern("reported")
 _MISSING = object()
 
 
@@ -335,6 +339,86 @@ def install(interp, rt, host):
         1,
         "(on-shadow-delta handler) — (handler delta) for each desired-state delta",
     )
+
+    # Reading the shadow: the state the device last heard (ShadowState).  Until the first
+    # answer since boot a read waits for it, up to `timeout` seconds; then it answers #f.
+    state = host.shadow_state
+    decode = interp.builtin("json-decode").fn
+
+    def as_steel(value):
+        return decode(shadow.sorted_json(value))
+
+    def when_known(who, task, timeout, answer):
+        if state.known:
+            return answer()
+        if timeout == 0:
+            return answer()
+        state.wait(rt, task)
+
+        def wake():
+            state.done_waiting(rt, task)
+            task.resume(answer())
+
+        task.wait_reason = "the device shadow"
+        return rt.suspend(task, rt.now + timeout, wake)
+
+    def timeout_arg(who, args, position):
+        if len(args) < position:
+            return SHADOW_WAIT
+        t = _number(who, args[position - 1], position)
+        if t < 0 or t == float("inf"):
+            raise SteelError(CONTRACT_VIOLATION, "%s: timeout must be finite and >= 0" % who)
+        return t
+
+    def shadow_get(task, args, pos):
+        timeout = timeout_arg("shadow-get", args, 1)
+
+        def answer():
+            if not state.known:
+                return False
+            return (
+                HashMap()
+                .insert(_DESIRED, as_steel(state.desired))
+                .insert(_REPORTED, as_steel(state.reported))
+            )
+
+        return when_known("shadow-get", task, timeout, answer)
+
+    c(
+        "shadow-get",
+        shadow_get,
+        0,
+        1,
+        "(shadow-get [timeout]) — the shadow as last heard: a hash map of desired and "
+        "reported; after a boot waits up to timeout s (10) for it, else #f",
+    )
+
+    def reader(who, part):
+        def read(task, args, pos):
+            key = _name(who, args[0], 1)
+            default = args[1] if len(args) > 1 else False
+            timeout = timeout_arg(who, args, 3)
+
+            def answer():
+                values = state.desired if part == "desired" else state.reported
+                if not state.known or key not in values:
+                    return default
+                return as_steel(values[key])
+
+            return when_known(who, task, timeout, answer)
+
+        return read
+
+    for part in ("desired", "reported"):
+        who = "shadow-" + part
+        c(
+            who,
+            reader(who, part),
+            1,
+            3,
+            "(%s key [default [timeout]]) — state.%s.key as last heard; default (#f) if "
+            "absent; after a boot waits up to timeout s (10) for the shadow" % (who, part),
+        )
 
     # --- timers --------------------------------------------------------------------------------
 

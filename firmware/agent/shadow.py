@@ -11,7 +11,7 @@ handler sees the same map on CPython and MicroPython.
 import json
 
 from ..steel.values import HashMap, intern
-from .wire import dumps
+from .wire import dumps, nesting_exceeds
 
 _STATE = intern("state")
 _DELTA = intern("delta")
@@ -75,3 +75,139 @@ def delta_from(payload_text, decode, from_get):
     if len(state) == 0:
         return None
     return state
+
+
+# --- the shadow as the device last heard it ---------------------------------------------
+
+#: Deepest shadow document the agent parses (AWS allows 8 levels in a shadow's state).
+MAX_DEPTH = 16
+
+
+class ShadowState:
+    """The device shadow's desired and reported state as the device last heard it.
+
+    Why: ``on-shadow-delta`` only fires while desired and reported differ.  After a reset a
+    program that had applied a desired value and reported it gets no delta at all (the two
+    agree), so without a way to read the desired state it falls back to its default.  The
+    agent already asks for the whole shadow after every connect (``get/accepted``); this
+    keeps that answer, brings it up to date with each delta and with what the device itself
+    reports, and lets ``(shadow-get)``/``(shadow-desired key)`` read it.
+
+    Until the first answer since boot (``known`` is false) a reading task waits for it: the
+    waiters are woken when it arrives.
+    """
+
+    def __init__(self):
+        self.known = False
+        self.desired = {}
+        self.reported = {}
+        self.version = None
+        self.waiters = []  # (runtime, task): reads waiting for the first document
+
+    def accepted(self, payload):
+        """A ``get/accepted``: the whole document.  True when it was usable."""
+        doc = _parse(payload)
+        if not isinstance(doc, dict):
+            return False
+        state = doc.get("state")
+        if not isinstance(state, dict):
+            state = {}
+        desired = state.get("desired")
+        reported = state.get("reported")
+        self.desired = desired if isinstance(desired, dict) else {}
+        self.reported = reported if isinstance(reported, dict) else {}
+        version = doc.get("version")
+        self.version = version if type(version) is int else None
+        self.known = True
+        return True
+
+    def rejected(self, payload):
+        """A ``get/rejected``: 404 means the shadow does not exist yet, which is knowing
+        that it is empty; other rejections teach nothing."""
+        doc = _parse(payload)
+        if isinstance(doc, dict) and doc.get("code") == 404:
+            self.desired = {}
+            self.reported = {}
+            self.version = None
+            self.known = True
+            return True
+        return False
+
+    def delta(self, payload):
+        """An ``update/delta``: its state is desired values that changed."""
+        doc = _parse(payload)
+        if isinstance(doc, dict) and isinstance(doc.get("state"), dict):
+            merge(self.desired, doc["state"])
+
+    def report(self, key, value_text):
+        """This device reported ``{key: value}`` (``value_text`` is JSON)."""
+        try:
+            value = json.loads(value_text)
+        except ValueError:
+            return
+        merge(self.reported, {key: value})
+
+    def wait(self, runtime, task):
+        self.waiters.append((runtime, task))
+
+    def done_waiting(self, runtime, task):
+        keep = []
+        for w in self.waiters:
+            if w[0] is not runtime or w[1] is not task:
+                keep.append(w)
+        self.waiters = keep
+
+    def wake(self):
+        """The document arrived: every waiting read is due now."""
+        for runtime, task in self.waiters:
+            for job in runtime.waiting:
+                if job.task is task:
+                    job.wake = runtime.now
+        self.waiters = []
+
+
+def merge(target, changes):
+    """``changes`` merged into ``target`` as AWS merges a shadow update: objects merge key
+    by key, ``null`` deletes, anything else replaces."""
+    for key in changes:
+        value = changes[key]
+        if value is None:
+            if key in target:
+                del target[key]
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = _copy(value)
+
+
+def _copy(value):
+    if isinstance(value, dict):
+        out = {}
+        for k in value:
+            out[k] = _copy(value[k])
+        return out
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def sorted_json(value):
+    """JSON text with object keys sorted: the same text on CPython and MicroPython (whose
+    dicts keep no order), so a program sees its maps in the same order on both."""
+    if isinstance(value, dict):
+        keys = sorted(value)
+        return "{" + ",".join(dumps(k) + ":" + sorted_json(value[k]) for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(sorted_json(v) for v in value) + "]"
+    return dumps(value)
+
+
+def _parse(payload):
+    if type(payload) is str:
+        payload = payload.encode()
+    if nesting_exceeds(payload, MAX_DEPTH):
+        return None
+    try:
+        return json.loads(payload.decode())
+    except (ValueError, UnicodeError):
+        return None
