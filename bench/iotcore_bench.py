@@ -5,12 +5,17 @@
    same run; the ratio is what the IoT Core's security costs.
 2. Shadow update round trip: a device publishes ``/update`` and waits for ``/update/accepted``.
 3. TLS connects per second: full MQTT 5 connects (TLS handshake, CONNECT, CONNACK, DISCONNECT).
+4. With ``--autosave MODE,...``: what each persistence setting costs. For each, a fresh local
+   IoT Core measures QoS 1 throughput to a connected subscriber, and the rate at which
+   messages are queued for an offline persistent session (every one of those is a change the
+   broker may write to disk), with the broker's CPU per message and the size of its file.
 
 Publisher and subscriber run in separate processes (as devices would), so the Python clients
 do not share one GIL. Numbers depend on the machine and its load; nothing asserts on them.
 
     .venv/bin/python bench/iotcore_bench.py            # the full run (about a minute)
     .venv/bin/python bench/iotcore_bench.py --quick    # a smoke run
+    .venv/bin/python bench/iotcore_bench.py --autosave max-rate:10,every-change,seconds:60
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
+from emulator.iotcore.autosave import Autosave
 from emulator.iotcore.core import LocalIoTCore
 from emulator.iotcore.mosquitto import BrokerConfig, Mosquitto, free_port
 
@@ -182,6 +190,92 @@ def tls_connects(target: Target, count: int) -> float:
     return count / (time.perf_counter() - began)
 
 
+def _offline_queue(target: Target, sub: Target, count: int, out: Any) -> None:
+    """Queue ``count`` QoS 1 messages for an offline persistent session; acked per second."""
+    version = MQTTProtocolVersion.MQTTv5
+    session = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-q", protocol=version)
+    session.tls_set(sub.ca_file, sub.cert_file, sub.key_file, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+    subscribed = threading.Event()
+    session.on_subscribe = lambda *_a: subscribed.set()
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = 3600
+    session.connect("127.0.0.1", sub.port, 60, clean_start=False, properties=props)
+    session.loop_start()
+    session.subscribe("bench/#", qos=1)
+    subscribed.wait(30)
+    session.disconnect()
+    session.loop_stop()
+    confirmed = 0
+    finished = threading.Event()
+
+    def on_publish(*_a: Any) -> None:
+        nonlocal confirmed
+        confirmed += 1
+        if confirmed == count:
+            finished.set()
+
+    client = target.client("bench-pub")
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", target.port, 60)
+    client.loop_start()
+    began = time.perf_counter()
+    for i in range(count):
+        client.publish("bench/queued", f"{i:08d}".encode() + b"x" * 56, qos=1)
+    finished.wait(600)
+    out.value = count / (time.perf_counter() - began) if confirmed == count else 0.0
+    client.disconnect()
+    client.loop_stop()
+
+
+def offline_queue_rate(pub: Target, sub: Target, count: int) -> float:
+    ctx = mp.get_context("spawn")
+    rate = ctx.Value("d", 0.0)
+    proc = ctx.Process(target=_offline_queue, args=(pub, sub, count, rate))
+    proc.start()
+    proc.join(900)
+    if rate.value <= 0:
+        raise RuntimeError("the offline queue run did not finish")
+    return float(rate.value)
+
+
+def persistence_costs(modes: list[str], messages: int, queued: int, proto: int) -> dict[str, Any]:
+    """For each autosave setting: online QoS 1 throughput, offline queueing rate, broker CPU
+    per message for each, and the persistence file's size at the end."""
+    for mode in modes:
+        Autosave.parse(mode)  # fail before a long run on a typo
+    return {mode: _persistence_cost(mode, messages, queued, proto) for mode in modes}
+
+
+def _persistence_cost(mode: str, messages: int, queued: int, proto: int) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="iotcore-bench-") as tmp,
+        LocalIoTCore(Path(tmp) / "core", autosave=mode) as core,
+    ):
+        pub = core.provision("bench-pub", policy_name="bench", policy_document=POLICY)
+        sub = core.provision("bench-sub", policy_name="bench")
+        port, ca = core.endpoint.mqtt_port, core.endpoint.ca_file
+        tls = Target(port, ca, pub.cert_file, pub.key_file, proto)
+        tls_sub = Target(port, ca, sub.cert_file, sub.key_file, proto)
+        online, online_cpu = measured(
+            core.broker_pid, lambda: throughput(tls, tls_sub, messages), messages
+        )
+        offline, offline_cpu = measured(
+            core.broker_pid, lambda: offline_queue_rate(tls, tls_sub, queued), queued
+        )
+        db = core.directory / "broker" / "mosquitto.db"
+        return {
+            "online_qos1_msgs_per_s": round(online),
+            "online_broker_cpu_us_per_msg": _rounded(online_cpu),
+            "offline_queue_msgs_per_s": round(offline),
+            "offline_broker_cpu_us_per_msg": _rounded(offline_cpu),
+            "db_bytes_after": db.stat().st_size if db.exists() else 0,
+        }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time of a process (Linux only), to see whether the broker is busy."""
     try:
@@ -221,10 +315,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connects", type=int, default=300)
     parser.add_argument("--protocol", type=int, choices=(4, 5), default=5, help="MQTT 3.1.1 or 5")
     parser.add_argument("--quick", action="store_true", help="small numbers, for a smoke run")
+    parser.add_argument(
+        "--autosave",
+        help="comma-separated persistence settings to compare (max-rate:N, every-change, "
+        "changes:N, seconds:N, on-exit); runs only that part",
+    )
+    parser.add_argument("--queued", type=int, default=5000, help="messages queued offline")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     if args.quick:
         args.messages, args.rounds, args.updates, args.connects = 2000, 1, 100, 30
+        args.queued = 1000
+    if args.autosave:
+        modes = [m.strip() for m in args.autosave.split(",") if m.strip()]
+        costs = persistence_costs(modes, args.messages, args.queued, args.protocol)
+        report = {
+            "date": dt.date.today().isoformat(),
+            "cpus": os.cpu_count(),
+            "load_average_1min_before_and_after": [
+                round(load_before, 2),
+                round(os.getloadavg()[0], 2),
+            ],
+            "messages_online": args.messages,
+            "messages_queued_offline": args.queued,
+            **costs,
+        }
+        for key, value in report.items():
+            print(f"{key:<36}  {value}")
+        print(json.dumps(report), file=sys.stderr)
+        return 0
 
     with tempfile.TemporaryDirectory(prefix="iotcore-bench-") as tmp:
         root = Path(tmp)

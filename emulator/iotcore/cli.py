@@ -21,9 +21,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .autosave import DEFAULT_AUTOSAVE, MODES
 from .core import LocalIoTCore, default_directory
 from .endpoint import Endpoint
 from .mosquitto import BrokerError
+from .processes import alive, brokers_of, is_ours, stop
 from .provision import DEFAULT_POLICY_NAME, Provisioner, ProvisioningError
 
 RUN_FILE = "iotcore.json"
@@ -41,8 +45,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     up = commands.add_parser("up", help="start it and wait until ready")
     _dir_option(up)
-    up.add_argument("--port", type=int, default=0, help="MQTT port (default: a free port)")
-    up.add_argument("--api-port", type=int, default=0, help="AWS API port (default: free)")
+    up.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="MQTT port (default: the one this directory had, so provisioned devices "
+        "reconnect; a free one the first time; 0 for a new free one)",
+    )
+    up.add_argument(
+        "--api-port", type=int, default=None, help="AWS API port (default: as for --port)"
+    )
     up.add_argument("--bind", default="127.0.0.1", help="address to listen on")
     up.add_argument("--advertise", help="host name devices use (default: the bind address)")
     up.add_argument(
@@ -53,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     up.add_argument("--region", default="us-east-1")
     up.add_argument("--mosquitto", help="path of the mosquitto binary")
+    up.add_argument(
+        "--autosave",
+        default=str(DEFAULT_AUTOSAVE),
+        help=f"when the broker writes queued messages to disk: {MODES} (default "
+        f"{DEFAULT_AUTOSAVE}); what is not written is lost if the broker is killed",
+    )
     up.add_argument("--detach", action="store_true", help="return once ready; stop with down")
     up.set_defaults(func=cmd_up)
 
@@ -95,7 +113,7 @@ def _err(message: str) -> None:
 def cmd_up(args: argparse.Namespace) -> int:
     directory: Path = args.dir.resolve()
     info = read_run_file(directory)
-    if info and _alive(int(info.get("pid", 0))):
+    if info and alive(int(info.get("pid", 0))):
         _err(f"already running in {directory} (pid {info['pid']}); `down --dir` stops it")
         return 1
     if args.detach:
@@ -117,10 +135,17 @@ def cmd_up(args: argparse.Namespace) -> int:
             server_names=args.server_name,
             region=args.region,
             mosquitto=args.mosquitto,
+            autosave=args.autosave,
         )
         endpoint = core.start()
-    except (BrokerError, OSError, RuntimeError, TimeoutError) as exc:
+    except (BrokerError, RuntimeError, TimeoutError, ValueError) as exc:
         _err(str(exc))
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        return 1
+    except OSError as exc:  # the API port, a file: say what, in the system's words
+        where = f"{exc.filename}: " if exc.filename else ""
+        _err(f"cannot start: {where}{exc.strerror or 'operating system error'}")
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         return 1
@@ -145,8 +170,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _detach(args: argparse.Namespace, directory: Path) -> int:
     directory.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "emulator.iotcore.cli", "up", "--dir", str(directory)]
-    command += ["--port", str(args.port), "--api-port", str(args.api_port)]
-    command += ["--bind", args.bind, "--region", args.region]
+    for option, value in (("--port", args.port), ("--api-port", args.api_port)):
+        if value is not None:
+            command += [option, str(value)]
+    command += ["--bind", args.bind, "--region", args.region, "--autosave", args.autosave]
     if args.advertise:
         command += ["--advertise", args.advertise]
     for name in args.server_name:
@@ -185,25 +212,35 @@ def _detach(args: argparse.Namespace, directory: Path) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
+    """Stop ``up`` and the broker it supervised, found by the broker's own pid file and its
+    command line (``up`` may have been killed, and the broker restarted under a new pid)."""
     directory: Path = args.dir.resolve()
     info = read_run_file(directory)
-    if not info:
-        _err(f"not running in {directory}")
-        return 0
-    pid, broker_pid = int(info.get("pid", 0)), int(info.get("broker_pid") or 0)
-    if _alive(pid) and _is_ours(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + args.timeout
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _alive(pid):
-            _err(f"pid {pid} ignored SIGTERM for {args.timeout}s; killing it")
-            os.kill(pid, signal.SIGKILL)
-    if broker_pid and _alive(broker_pid) and _is_ours(broker_pid, "mosquitto"):
-        os.kill(broker_pid, signal.SIGTERM)  # orphaned by a killed parent
+    pid = int(info.get("pid", 0)) if info else 0
+    stopped = []
+    if alive(pid) and is_ours(pid, "iotcore"):
+        if not stop(pid, args.timeout):
+            _err(f"could not stop the local IoT Core (pid {pid}); kill it with `kill -9 {pid}`")
+            return 1
+        stopped.append(pid)
+    conf, pid_file = _broker_files(directory)
+    for broker in brokers_of(conf, pid_file):  # orphaned by a killed `up`
+        _err(f"stopping the broker it left running (pid {broker})")
+        stop(broker, args.timeout)
+        stopped.append(broker)
+    left = brokers_of(conf, pid_file)
     (directory / RUN_FILE).unlink(missing_ok=True)
-    _err("stopped")
+    if left:
+        pids = " ".join(str(p) for p in left)
+        _err(f"mosquitto is still running for {directory} (pid {pids}); stop it with kill -9")
+        return 1
+    _err("stopped" if stopped else f"not running in {directory}")
     return 0
+
+
+def _broker_files(directory: Path) -> tuple[Path, Path]:
+    """The broker's configuration (its command line names it) and the pid file it writes."""
+    return directory / "broker" / "mosquitto.conf", directory / "broker" / "mosquitto.pid"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -221,8 +258,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         api = endpoint.api_endpoint_url or ""
         host, _, port = api.rpartition("//")[2].rpartition(":")
         report["api_reachable"] = bool(port) and _reachable(host.strip("[]"), int(port))
+    report["broker_pids"] = brokers_of(*_broker_files(directory))
     report["running"] = bool(
-        pid and _alive(pid) and report.get("mqtt_reachable") and report.get("api_reachable")
+        pid and alive(pid) and report.get("mqtt_reachable") and report.get("api_reachable")
     )
     print(json.dumps(report, indent=2))
     return 0 if report["running"] else NOT_RUNNING
@@ -239,7 +277,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         _err(str(exc))
         return 1
     info = read_run_file(directory)
-    if not info or not _alive(int(info.get("pid", 0))):
+    if not info or not alive(int(info.get("pid", 0))):
         _err(f"the local IoT Core in {directory} is not running; start it with `up --detach`")
         return 1
     policy = None
@@ -263,8 +301,12 @@ def cmd_provision(args: argparse.Namespace) -> int:
     except ProvisioningError as exc:
         _err(str(exc))
         return 1
-    except Exception as exc:  # boto3 errors: say what the API said
-        _err(f"provisioning failed: {exc}")
+    except ClientError as exc:  # say what the API said, not how botocore words it
+        error = exc.response.get("Error", {})
+        _err(f"provisioning failed: {error.get('Code', 'error')}: {error.get('Message', '')}")
+        return 1
+    except BotoCoreError:
+        _err(f"provisioning failed: the AWS API at {endpoint.api_endpoint_url} did not answer")
         return 1
     out: dict[str, object] = dict(creds.to_json())
     out.update(mqtt_host=endpoint.mqtt_host, mqtt_port=endpoint.mqtt_port)
@@ -287,29 +329,6 @@ def write_run_file(directory: Path, data: dict[str, Any]) -> None:
     tmp = directory / f".{RUN_FILE}.tmp"
     tmp.write_text(json.dumps({**data, "started_at": time.time()}))
     tmp.replace(directory / RUN_FILE)
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_ours(pid: int, needle: str = "iotcore") -> bool:
-    """Guard against a recycled pid: on Linux, check the command line."""
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    if not cmdline.exists():
-        return True
-    try:
-        return needle in cmdline.read_bytes().decode(errors="replace")
-    except OSError:
-        return False
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -16,17 +16,26 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from .access import AccessController
 from .api import ApiServer, dataplane, jobs, registry_ops
 from .api.http import Router
+from .autosave import DEFAULT_AUTOSAVE, Autosave, SaveDriver
 from .bridge import ServiceBridge, TrafficMonitor
 from .client import MqttThing
 from .clock import Clock, ManualClock, SystemClock
 from .endpoint import Endpoint
 from .eviction import Evictor
 from .jobs import JobsService
-from .mosquitto import BrokerConfig, BrokerError, Mosquitto, find_mosquitto, free_port
+from .mosquitto import (
+    BrokerConfig,
+    BrokerError,
+    Mosquitto,
+    find_mosquitto,
+    free_port,
+    port_free,
+)
 from .names import SERVICE_IDENTITY
 from .pki import DEFAULT_SERVER_NAMES, LocalCA, ensure_client_cert, ensure_server_cert
 from .provision import DEFAULT_POLICY_NAME, Provisioner, ThingCredentials
@@ -61,20 +70,24 @@ class LocalIoTCore:
         self,
         directory: Path | str,
         *,
-        mqtt_port: int = 0,
-        api_port: int = 0,
+        mqtt_port: int | None = None,
+        api_port: int | None = None,
         bind: str = "127.0.0.1",
         advertise: str | None = None,
         server_names: Sequence[str] = (),
         region: str = "us-east-1",
         clock: Clock | None = None,
         mosquitto: Path | str | None = None,
+        autosave: Autosave | str = DEFAULT_AUTOSAVE,
     ) -> None:
         self.directory = Path(directory).resolve()
         self.region = region
         self.clock: Clock = clock or SystemClock()
+        #: ``None``: the ports of this directory's last start (so devices provisioned then
+        #: reconnect), or free ones the first time; ``0``: free ports whatever happened before.
         self._mqtt_port = mqtt_port
         self._api_port = api_port
+        self.autosave = Autosave.parse(autosave) if isinstance(autosave, str) else autosave
         self._bind = bind
         self.advertise = advertise or ("127.0.0.1" if bind in ("0.0.0.0", "::") else bind)
         self._names = list(dict.fromkeys([*DEFAULT_SERVER_NAMES, self.advertise, *server_names]))
@@ -89,6 +102,7 @@ class LocalIoTCore:
         self._bridge: ServiceBridge | None = None
         self._access: AccessController | None = None
         self._evictor: Evictor | None = None
+        self._saver: SaveDriver | None = None
         self._presigner: Any = None
         self.registry = Registry(region)
         self.store = StateStore(self.directory / "state")
@@ -134,6 +148,7 @@ class LocalIoTCore:
 
     def _start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._keep_ports()
         pki_dir, broker_dir = self.directory / "pki", self.directory / "broker"
         reset_moto()
         self.ca = LocalCA.load_or_create(pki_dir)
@@ -153,7 +168,7 @@ class LocalIoTCore:
         registry_ops.register(
             router, self.services, self.registry, self.ca, self.registry_changed, self._mqtt_host
         )
-        self._api = ApiServer(router, self._bind, self._api_port)
+        self._api = ApiServer(router, self._bind, self._api_port or 0)
         self._api.start()
 
         ca_pem = self.ca.pem.decode()
@@ -167,13 +182,14 @@ class LocalIoTCore:
         self._broker = self._start_broker(
             BrokerConfig(
                 directory=broker_dir,
-                port=self._mqtt_port,
+                port=self._mqtt_port or 0,
                 host=self._bind,
                 cafile=self.ca.ca_file,
                 certfile=server_cert,
                 keyfile=server_key,
                 crlfile=broker_dir / "crl.pem",
                 aclfile=broker_dir / "acl",
+                autosave=self.autosave,
             )
         )
         local = "127.0.0.1" if self._bind in ("0.0.0.0", "::") else self._bind
@@ -187,6 +203,9 @@ class LocalIoTCore:
         )
         self._bridge.start()
         self.services.attach(self._bridge.publish)
+        if self.autosave.driven:
+            self._saver = SaveDriver(self.autosave.interval, self._broker_pid, self._save_now)
+            self._saver.start()
         self.store.save_registry(self.registry.export())
 
         self._stop_ticker.clear()
@@ -209,6 +228,26 @@ class LocalIoTCore:
         # a later stop() + start() of this object keeps the ports, so devices can reconnect
         self._mqtt_port = self._broker.config.port
         self._api_port = self._api.port
+
+    def _keep_ports(self) -> None:
+        """Resolve ``None`` ports to the ones in ``endpoint.json``, and refuse to start on a
+        kept port that something else now holds (rather than moving devices elsewhere)."""
+        if self._mqtt_port is not None and self._api_port is not None:
+            return
+        kept_mqtt, kept_api = _ports_of(self.directory / "endpoint.json")
+        for attribute, kept, option in (
+            ("_mqtt_port", kept_mqtt, "--port / mqtt_port"),
+            ("_api_port", kept_api, "--api-port / api_port"),
+        ):
+            if getattr(self, attribute) is not None:
+                continue
+            if kept and not port_free(self._bind, kept):
+                raise BrokerError(
+                    f"port {kept} of {self.directory / 'endpoint.json'} is in use by another "
+                    "program; it is kept so that devices provisioned before can reconnect. "
+                    f"Free it, or pass {option} 0 to start on a new port."
+                )
+            setattr(self, attribute, kept)
 
     def _start_broker(self, config: BrokerConfig) -> Mosquitto:
         """Start Mosquitto; with an ephemeral port, retry if another process took it first."""
@@ -234,6 +273,9 @@ class LocalIoTCore:
             self._ticker.join(5)
             self._ticker = None
         self.services.attach(None)
+        if self._saver is not None:
+            self._saver.stop()
+            self._saver = None
         for step in (self._stop_bridge, self._stop_broker, self._stop_api):
             try:
                 step()
@@ -403,6 +445,15 @@ class LocalIoTCore:
         if broker is not None and broker.running and evictor is not None:
             evictor.evict(identity)
 
+    def _broker_pid(self) -> int | None:
+        broker = self._broker
+        return broker.pid if broker is not None and broker.running else None
+
+    def _save_now(self) -> None:
+        broker = self._broker
+        if broker is not None:
+            broker.save()
+
     def _mqtt_host(self) -> str:
         return self.advertise
 
@@ -435,6 +486,19 @@ class LocalIoTCore:
                 return
         if self._bridge is not None and not self._bridge.wait_ready(10):
             log.error("the IoT Core services did not reconnect after the broker restart")
+
+
+def _ports_of(endpoint_file: Path) -> tuple[int, int]:
+    """MQTT and API ports of an earlier start (0 where there was none)."""
+    try:
+        endpoint = Endpoint.load(endpoint_file)
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, 0
+    try:
+        api = urlsplit(endpoint.api_endpoint_url or "").port or 0
+    except ValueError:
+        api = 0
+    return int(endpoint.mqtt_port), api
 
 
 def _url_host(host: str) -> str:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .autosave import DEFAULT_AUTOSAVE, Autosave
 from .config_lines import ConfigFile, ConfigValueError
 from .limits import MAX_PACKET_BYTES
 
@@ -64,48 +65,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-@dataclass(frozen=True)
-class Autosave:
-    """When Mosquitto writes its persistence file (queued messages, sessions, retained ones).
-
-    What was not written is lost if the broker is killed (a crash, SIGKILL, a power cut of the
-    host); a graceful stop always writes it. ``every-change`` (the default) writes after each
-    main-loop pass that changed something, so nothing acknowledged is lost; each write costs
-    the whole file, so it is the slowest under heavy traffic. ``changes:N`` writes after N
-    changes, ``seconds:N`` every N seconds (Mosquitto's own default is 1,800), ``on-exit``
-    only on a graceful stop. ``bench/iotcore_bench.py --autosave`` measures the cost.
-    """
-
-    mode: str  # "changes", "seconds" or "on-exit"
-    interval: int = 0
-
-    @classmethod
-    def parse(cls, text: str) -> Autosave:
-        if text == "every-change":
-            return cls("changes", 1)
-        if text == "on-exit":
-            return cls("on-exit")
-        mode, _, count = text.partition(":")
-        if mode in ("changes", "seconds") and count.isdigit() and int(count) > 0:
-            return cls(mode, int(count))
-        raise ValueError(
-            f"autosave {text!r}: use every-change, changes:N, seconds:N or on-exit (N > 0)"
-        )
-
-    def __str__(self) -> str:
-        if self.mode == "on-exit":
-            return "on-exit"
-        if (self.mode, self.interval) == ("changes", 1):
-            return "every-change"
-        return f"{self.mode}:{self.interval}"
-
-    def settings(self) -> list[tuple[str, str]]:
-        interval = 0 if self.mode == "on-exit" else self.interval
-        on_changes = "true" if self.mode == "changes" else "false"
-        return [("autosave_interval", str(interval)), ("autosave_on_changes", on_changes)]
-
-
-DEFAULT_AUTOSAVE = Autosave.parse("every-change")
+def port_free(host: str, port: int) -> bool:
+    """Whether ``port`` can be listened on (as the broker and the API server would bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass
@@ -290,6 +259,12 @@ class Mosquitto:
         if down_for > 0:
             time.sleep(down_for)
         self.start()
+
+    def save(self) -> None:
+        """SIGUSR1: Mosquitto writes its persistence file at its next main-loop pass."""
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGUSR1)
 
     def reload(self, timeout: float = 10.0) -> None:
         """SIGHUP: Mosquitto re-reads the ACL file and the CRL for every later connection.
