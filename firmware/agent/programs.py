@@ -15,6 +15,7 @@ from ..steel.errors import PARSE
 from .events import Fetch
 from .runtime import ProgramRuntime
 from .storage import ProgramStore, StorageError, sha256_hex
+from .wire import nesting_exceeds
 
 LOADED = "loaded"
 RUNNING = "running"
@@ -32,6 +33,9 @@ TOO_LARGE = "too-large"
 COMPILE_ERROR = "compile-error"
 SUPERSEDED = "superseded"
 STORAGE_FAILED = "storage-failed"
+
+#: A request is one flat object; deeper JSON is refused unparsed (see ``wire.nesting_exceeds``).
+MAX_REQUEST_DEPTH = 16
 
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 _HEX = "0123456789abcdef"
@@ -144,10 +148,18 @@ class ProgramManager:
             )
         if command != "load" and not payload.strip():
             return {}
+        if nesting_exceeds(payload, MAX_REQUEST_DEPTH):
+            raise Rejected(
+                INVALID_JSON, "the payload nests deeper than %d levels" % MAX_REQUEST_DEPTH
+            )
         try:
-            req = json.loads(payload.decode())
-        except (ValueError, UnicodeError) as e:
-            raise Rejected(INVALID_JSON, "the payload is not JSON: %s" % e)
+            text = payload.decode()
+        except UnicodeError:
+            raise Rejected(INVALID_JSON, "the payload is not UTF-8")
+        try:
+            req = json.loads(text)
+        except ValueError as e:  # its text is the parser's, not ours: say where, if known
+            raise Rejected(INVALID_JSON, "the payload is not valid JSON" + _where(e))
         if not isinstance(req, dict):
             raise Rejected(INVALID_REQUEST, "expected a JSON object, got %s" % type(req).__name__)
         pid = req.get("program_id")
@@ -499,6 +511,15 @@ def _decode_delta(rt, text, from_get):
     from .shadow import delta_from
 
     return delta_from(text, rt.interp.builtin("json-decode").fn, from_get)
+
+
+def _where(error):
+    """`` (line L, column C)`` where the parser says (CPython does; MicroPython does not)."""
+    line = getattr(error, "lineno", None)
+    column = getattr(error, "colno", None)
+    if line is None or column is None:
+        return ""
+    return " (line %d, column %d)" % (line, column)
 
 
 def _error_dict(kind, message):

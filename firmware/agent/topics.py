@@ -9,7 +9,9 @@ topics* (``sensors/data``) and the agent inserts the thing name: ``sensors/T/dat
 
 Programs may not use topics the agent itself speaks on (``steel-programs``, ``logs``,
 ``metrics``) or AWS's reserved ``$`` topics: otherwise a program could forge its own
-status or metrics.
+status or metrics.  Nor characters a broker refuses (control characters, non-characters):
+Mosquitto drops a connection that sends one as malformed, the device reconnects and resends
+it, and no new program reaches it until a reset.
 """
 
 BROADCAST = "broadcast"
@@ -23,6 +25,25 @@ class TopicError(ValueError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+def forbidden_character(text):
+    """The first character an MQTT broker refuses in a topic, as ``U+XXXX``, or None.
+
+    Mosquitto refuses U+0000-U+001F, U+007F-U+009F, U+FDD0-U+FDEF and every code point
+    ending in FFFE or FFFF (and surrogates, which a MicroPython string cannot hold).
+    """
+    for ch in text:
+        c = ord(ch)
+        if (
+            c <= 0x1F
+            or 0x7F <= c <= 0x9F
+            or 0xD800 <= c <= 0xDFFF
+            or 0xFDD0 <= c <= 0xFDEF
+            or (c & 0xFFFE) == 0xFFFE
+        ):
+            return "U+%04X" % c
+    return None
 
 
 def matches(filter_, topic):
@@ -90,6 +111,12 @@ class Topics:
             raise TopicError("%s: expected a string topic" % what)
         if not topic:
             raise TopicError("%s: the topic is empty" % what)
+        bad = forbidden_character(topic)
+        if bad is not None:
+            raise TopicError(
+                "%s: %r: the character %s is not allowed in a topic (brokers refuse it)"
+                % (what, topic, bad)
+            )
         parts = topic.split("/")
         first = parts[0]
         if not first:
