@@ -148,9 +148,9 @@ class Shadow(ExpectationKind):
             parts.append("no delta")
         elif "delta" in args:
             parts.append(f"delta {json.dumps(args['delta'])}")
-        if "where" in args:
-            parts.append(f"where {args['where']!r}")
-        return f"shadow of {args.get('device')} with {' and '.join(parts)}"
+        what = f" with {' and '.join(parts)}" if parts else ""
+        where = f" where {args['where']!r}" if "where" in args else ""
+        return f"shadow of {args.get('device')}{what}{where}"
 
     def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
         thing = run.thing(args["device"])

@@ -203,7 +203,7 @@ def _values(
         names = " and ".join(repr(n) for n in missing)
         what = "parameter" if len(missing) == 1 else "parameters"
         message = f"{display} needs the {what} {names} (give them in with)"
-        problems.append(doc.problem((*at, INCLUDE_KEY), message))
+        problems.append(doc.problem((*at, INCLUDE_KEY), message, key=True))
     if len(problems) > before:
         return None
     row = {n: d for n, d in declared.items() if d is not _REQUIRED}

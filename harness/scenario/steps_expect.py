@@ -8,6 +8,7 @@ behaviour; the scenario still fails.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,11 +39,12 @@ class _Timed(StepType):
     other_key: ClassVar[str]
     default_duration: ClassVar[float | None]
 
-    def _extra(self) -> dict[str, Field]:
+    def _extra(self, body: Any = None) -> dict[str, Field]:
+        # Written with the other step's key, the duration is reported once, by _unknown.
+        mistaken = isinstance(body, dict) and self.other_key in body
+        required = self.default_duration is None and not mistaken
         return {
-            self.duration_key: Field(
-                "duration", required=self.default_duration is None, doc=self.duration_doc
-            ),
+            self.duration_key: Field("duration", required=required, doc=self.duration_doc),
             "soft": SOFT,
         }
 
@@ -59,7 +61,7 @@ class _Timed(StepType):
                 )
             )
             return {}
-        extra = self._extra()
+        extra = self._extra(body)
         kinds = [k for k in body if k in EXPECTATIONS]
         others = [k for k in body if k not in EXPECTATIONS and k not in extra]
         for key in others:
@@ -139,9 +141,17 @@ class _Timed(StepType):
             loc.column += exc.column - 1 + (1 if quoted else 0)
             problems.append(Problem(f"bad predicate {inner['where']!r}: {exc}", loc))
             return
+        text = str(args["where"])
+        lines = doc.text.splitlines()
+        quoted = 0 < loc.line <= len(lines) and lines[loc.line - 1][
+            loc.column - 1 : loc.column
+        ] in ("'", '"')
         for name in predicate.devices:
             if name not in scenario.devices:
-                problems.append(Problem(unknown_device(name, scenario.devices), loc))
+                at_ref = copy.copy(loc)
+                offset = text.strip().find("{thing:" + name)
+                at_ref.column += max(offset, 0) + (1 if quoted else 0)
+                problems.append(Problem(unknown_device(name, scenario.devices), at_ref))
 
     def is_soft(self, args: dict[str, Any]) -> bool:
         return bool(args.get("soft"))
