@@ -223,6 +223,13 @@ class MqttThing:
                     raise TimeoutError(f"nothing on {topic_filter} within {timeout}s; had {seen}")
                 self._cond.wait(left)
 
+    def drain(self, topic_filter: str = "#") -> list[Message]:
+        """Messages received and not yet consumed, consumed now."""
+        with self._cond:
+            taken = [m for m in self._messages if topic_matches(topic_filter, m.topic)]
+            self._messages = [m for m in self._messages if m not in taken]
+            return taken
+
     def received(self, topic_filter: str = "#") -> list[Message]:
         """Messages received and not yet consumed (without consuming them)."""
         with self._cond:
