@@ -7,7 +7,9 @@ import json
 import sys
 from pathlib import Path
 
+from harness.scenario.include import is_steps_file
 from harness.scenario.loader import iter_scenarios, json_schema
+from harness.scenario.schema_export import steps_file_schema
 from harness.scenario.source import LoadError
 
 
@@ -19,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.set_defaults(func=_check)
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--output", "-o", type=Path, help="write it to this file")
+    schema.add_argument(
+        "--steps", action="store_true", help="the schema of steps files (*.steps.yaml) instead"
+    )
     schema.set_defaults(func=_schema)
 
 
@@ -30,17 +35,19 @@ def _check(args: argparse.Namespace) -> int:
             status = 1
             for problem in loaded.problems:
                 print(problem, file=sys.stderr)
+        elif is_steps_file(path):  # named on the command line
+            print(f"--  {path}  (a steps file: checked where a scenario includes it)")
         else:
             count += len(loaded)
             for scenario in loaded:
                 print(f"ok  {scenario.id}  ({len(scenario.steps)} steps)")
-        del path
     print(f"{count} scenario(s) loaded" + (", with errors" if status else ""), file=sys.stderr)
     return status
 
 
 def _schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    schema = steps_file_schema() if args.steps else json_schema()
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -134,9 +134,8 @@ def open_include(
         return None
     known = f"; {display} has the params: {', '.join(declared) or 'none'}"
     steps = substitute(steps_doc.value.get("steps"), row, ("steps",), steps_doc, inner, known=known)
+    # Its steps are still read after an unknown ${name}, so one load reports every mistake.
     problems.extend(Problem(p.message + suffix, p.location) for p in inner)
-    if inner:
-        return None
     return StepsFile(
         path=target,
         doc=steps_doc,
@@ -202,7 +201,8 @@ def _values(
     if missing:
         names = " and ".join(repr(n) for n in missing)
         what = "parameter" if len(missing) == 1 else "parameters"
-        message = f"{display} needs the {what} {names} (give them in with)"
+        it = "it" if len(missing) == 1 else "them"
+        message = f"{display} needs the {what} {names} (set {it} in with)"
         problems.append(doc.problem((*at, INCLUDE_KEY), message, key=True))
     if len(problems) > before:
         return None

@@ -181,9 +181,14 @@ def test_include_mistakes_are_located_where_they_are_written(tmp_path: Path) -> 
         "s.yaml:4:12 (steps[0].with.progam): unknown parameter 'progam' for "
         "common/deploy.steps.yaml (did you mean 'program'?); params: program, within",
         "s.yaml:3:5 (steps[0].include): common/deploy.steps.yaml needs the parameter "
-        "'program' (give them in with)",
+        "'program' (set it in with)",
         "common/broken.steps.yaml:4:11 (steps[1].wait): unknown parameter ${duraton}; "
         "common/broken.steps.yaml has the params: device; included at s.yaml:5:5 "
+        "(steps[1].include)",
+        "common/broken.steps.yaml:3:5 (steps[0].expct): unknown step 'expct' (did you mean "
+        "'expect'?); included at s.yaml:5:5 (steps[1].include)",
+        "common/broken.steps.yaml:4:11 (steps[1].wait.for): '${duraton}' is not a duration "
+        "(write 65s, 500ms, 2m, 1m30s, 2h or a number of seconds); included at s.yaml:5:5 "
         "(steps[1].include)",
         "s.yaml:7:14 (steps[2].include): steps file 'common/missing.steps.yaml' not found "
         "beside the scenario",
