@@ -12,6 +12,7 @@ how reports read it, so every report agrees:
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,15 +53,29 @@ def step_event(step: StepResult) -> TimelineEvent:
 def timeline(scenario: ScenarioResult) -> list[TimelineEvent]:
     """The scenario's events in time order, with its steps in it.
 
-    An engine that records step events itself is taken at its word; otherwise each step's
-    start is added, so a reader can always see which step was running when something
-    happened.
+    An engine that records step events itself is taken at its word, and each of them gets
+    its step's ``status`` (passed, failed, ...) so reports can mark the failing ones;
+    otherwise each step's start is added, so a reader can always see which step was
+    running when something happened.
     """
     events = list(scenario.timeline)
     if not any(e.kind == "step" for e in events):
         # Ahead of the events: a step that starts at t comes before what it caused at t.
         events = [step_event(s) for s in scenario.steps] + events
+    else:  # the engine's own step events: give each its step's outcome
+        status = {s.index: s.status for s in scenario.steps}
+        events = [_with_status(e, status) for e in events]
     return ordered(events)
+
+
+def _with_status(event: TimelineEvent, status: Mapping[int, str]) -> TimelineEvent:
+    index = event.data.get("index")
+    if event.kind != "step" or "status" in event.data or not isinstance(index, int):
+        return event
+    if index not in status:
+        return event
+    data = {**event.data, "status": status[index]}
+    return TimelineEvent(event.t, event.kind, event.device, event.summary, data)
 
 
 def device_names(scenario: ScenarioResult) -> list[str]:

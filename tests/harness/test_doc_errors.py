@@ -8,6 +8,7 @@ examples; a message that drifted from the doc sends them looking for the wrong t
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path, PurePosixPath
 
@@ -69,7 +70,7 @@ def test_every_quoted_loader_message_is_the_loaders_word_for_word() -> None:
 def test_the_yaml_shown_above_an_error_is_in_the_file_it_names() -> None:
     found = blocks()
     checked = 0
-    for (lang, body), (next_lang, following) in zip(found, found[1:], strict=False):
+    for (lang, body), (next_lang, following) in itertools.pairwise(found):
         if lang != "yaml" or next_lang:
             continue
         names = {m["file"] for m in map(LOCATED.match, following) if m is not None}

@@ -119,6 +119,8 @@ def test_the_failed_scenario_is_open_with_its_expected_and_observed_values(page:
 def test_the_timeline_shows_the_devices_events(
     page: Any, report: tuple[Path, dict[str, Any]]
 ) -> None:
+    from selenium.webdriver.common.by import By
+
     (thing,) = things(report[1], "expects the wrong greeting")
     rows = visible_rows(section(page, "failed"))
     kinds = {r[2] for r in rows}
@@ -128,6 +130,8 @@ def test_the_timeline_shows_the_devices_events(
     assert greeting[1] == thing and greeting[4] == '{"n":1}'
     failing = [r for r in rows if r[2] == "step" and "step 2" in r[3]]
     assert failing and all(r[1] == "harness" for r in failing)
+    marked = section(page, "failed").find_elements(By.CSS_SELECTOR, ".timeline tr.k-step.bad")
+    assert len(marked) == 1 and "step 2" in marked[0].text  # only the failing step is red
 
 
 def test_the_kind_device_and_status_filters_filter(
