@@ -342,13 +342,13 @@ def install(interp, rt, host):
 
     # Reading the shadow: the state the device last heard (ShadowState).  Until the first
     # answer since boot a read waits for it, up to `timeout` seconds; then it answers #f.
-    state = host.shadow_state
     decode = interp.builtin("json-decode").fn
 
     def as_steel(value):
         return decode(shadow.sorted_json(value))
 
     def when_known(who, task, timeout, answer):
+        state = host.shadow_state  # read when called: a checker's stand-in host has none
         if state.known:
             return answer()
         if timeout == 0:
@@ -374,6 +374,7 @@ def install(interp, rt, host):
         timeout = timeout_arg("shadow-get", args, 1)
 
         def answer():
+            state = host.shadow_state
             if not state.known:
                 return False
             return (
@@ -400,6 +401,7 @@ def install(interp, rt, host):
             timeout = timeout_arg(who, args, 3)
 
             def answer():
+                state = host.shadow_state
                 values = state.desired if part == "desired" else state.reported
                 if not state.known or key not in values:
                     return default
