@@ -19,17 +19,11 @@ from harness.results import SourceLocation
 from .include import Within, is_steps_file
 from .model import Scenario
 from .params import param_rows, row_label, substitute
+from .quantities import SENSOR_QUANTITIES
 from .registry import EXPECTATIONS, load_all
 from .schema import check
 from .schema_export import json_schema
-from .sections import (
-    FLEET_FIELDS,
-    SENSOR_QUANTITIES,
-    TOP_FIELDS,
-    read_fleet,
-    read_programs,
-    read_sensors,
-)
+from .sections import FLEET_FIELDS, TOP_FIELDS, read_fleet, read_programs, read_sensors
 from .source import Document, LoadError, Problem, load_yaml
 from .steps_parse import COMMON_STEP_FIELDS, check_names, parse_step_body, parse_steps
 

@@ -59,6 +59,12 @@ class StepType:
         """Checks across fields (at load time); the first problem, or None."""
         return None
 
+    def unknown_field(self, key: str) -> str | None:
+        """The message for a key of the step's body that is not one of its fields, when
+        the step has a better one than "unknown field" (a ``sensors`` step: an unknown
+        sensor quantity); None for the usual message."""
+        return None
+
     def is_soft(self, args: dict[str, Any]) -> bool:
         """Whether a failure of this step lets the scenario go on (soft expectations)."""
         return False

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .quantities import SENSOR_QUANTITIES, unknown_quantity
 from .source import Document, PathKey, Problem, suggest
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
@@ -58,7 +59,8 @@ class Field:
 
     ``type``: ``string``, ``number``, ``integer``, ``boolean``, ``duration``, ``object``
     (any mapping), ``list`` (of ``items``), ``json`` (any value), ``device`` (a device name),
-    ``devices`` (a name, a list of names, or ``all``), ``color`` ([r, g, b]) or ``enum``.
+    ``devices`` (a name, a list of names, or ``all``), ``color`` ([r, g, b]), ``enum`` or
+    ``quantity`` (a sensor quantity: temperature, humidity, ...).
     """
 
     type: str
@@ -124,6 +126,11 @@ def convert(value: Any, spec: Field, path: PathKey, doc: Document, problems: lis
         if isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         return bad(f"expected text, got {_kind(value)}")
+    if t == "quantity":
+        message = unknown_quantity(str(value)) if isinstance(value, str) else None
+        if isinstance(value, str) and message is None:
+            return value
+        return bad(message or f"expected a sensor quantity, got {_kind(value)}")
     if t == "enum":
         if isinstance(value, str) and value in spec.choices:
             return value
@@ -207,6 +214,8 @@ def field_schema(spec: Field) -> dict[str, Any]:
         out = {"type": "string"}
     elif t == "enum":
         out = {"enum": list(spec.choices)}
+    elif t == "quantity":
+        out = {"enum": list(SENSOR_QUANTITIES)}
     elif t in ("number", "integer"):
         out = {"type": t}
         if spec.minimum is not None:

@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from emulator.device.control import QUANTITIES
-
 from .model import Scenario
+from .quantities import unknown_quantity
 from .schema import Field, check
 from .source import Document, PathKey, Problem, suggest
 
@@ -38,21 +37,6 @@ FLEET_FIELDS: dict[str, Field] = {
 }
 DEVICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RESERVED_NAMES = ("all", "any", "broadcast")
-
-#: What a virtual board's sensors measure (the SHTC3 and the ICM-42670).
-SENSOR_QUANTITIES = QUANTITIES
-
-
-def unknown_quantity(name: str) -> str | None:
-    """The one message for a quantity that is not one: the same wherever a quantity is
-    named (top-level ``sensors``, a ``sensors`` step, ``sensor_model``), so a typo reads
-    the same everywhere.  None when ``name`` is a quantity."""
-    if name in SENSOR_QUANTITIES:
-        return None
-    return (
-        f"unknown sensor quantity {name!r}{suggest(name, SENSOR_QUANTITIES)}; "
-        f"quantities: {', '.join(SENSOR_QUANTITIES)}"
-    )
 
 
 def read_fleet(scenario: Scenario, fleet: Any, doc: Document, problems: list[Problem]) -> None:

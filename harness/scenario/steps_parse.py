@@ -162,6 +162,8 @@ def parse_step_body(
         if not isinstance(body, Mapping) and step_type.scalar_field is not None:
             body = {step_type.scalar_field: body}
         before = len(problems)
+        if isinstance(body, Mapping):
+            body = _own_messages(step_type, body, where, doc, problems)
         args = check(body, step_type.fields, where, doc, problems, f"{step_type.key!r}")
         check_names(step_type.fields, args, where, doc, problems, scenario)
         if len(problems) == before:
@@ -169,6 +171,26 @@ def parse_step_body(
             if message:
                 problems.append(doc.problem(where, message))
     return args
+
+
+def _own_messages(
+    step_type: StepType,
+    body: Mapping[str, Any],
+    where: PathKey,
+    doc: Document,
+    problems: list[Problem],
+) -> Mapping[str, Any]:
+    """Unknown keys the step type has its own message for are reported with it (and
+    left out of the generic check, which would report them again)."""
+    kept = dict(body)
+    for key in body:
+        if key in step_type.fields:
+            continue
+        message = step_type.unknown_field(str(key))
+        if message is not None:
+            problems.append(doc.problem((*where, key), message, key=True))
+            del kept[key]
+    return kept
 
 
 def check_names(

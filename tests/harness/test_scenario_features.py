@@ -5,6 +5,7 @@ delta -- each valid form, and the located error of each mistake."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -320,3 +321,80 @@ def test_the_schemas_accept_the_new_forms_and_refuse_their_mistakes() -> None:
     assert list(steps.iter_errors(value)) == []
     assert list(steps.iter_errors({"params": {"x": {"defualt": 1}}, "steps": [{"wait": 1}]}))
     assert list(steps.iter_errors({"steps": []}))
+
+
+# --- sensor quantities: one message wherever one is named --------------------------------------
+
+
+@pytest.fixture
+def quantity_step() -> Iterator[None]:
+    """A step type as a plug-in registers one: a ``quantity`` field, and sensor quantities
+    as its own keys (as the ``sensors`` step has them)."""
+    from typing import Any, ClassVar
+
+    from harness.scenario.quantities import unknown_quantity
+    from harness.scenario.registry import STEPS, StepType, load_all, step
+    from harness.scenario.schema import Field, Fields
+
+    load_all()
+
+    @step
+    class Drive(StepType):
+        key = "test_drive"
+        kind = "act"
+        fields: ClassVar[Fields] = {
+            "quantity": Field("quantity", required=True),
+            "temperature": Field("number"),
+        }
+
+        def unknown_field(self, key: str) -> str | None:
+            return unknown_quantity(key)
+
+        def run(self, run: Any, args: dict[str, Any]) -> Any:
+            raise NotImplementedError
+
+    try:
+        yield
+    finally:
+        del STEPS["test_drive"]
+        del Drive
+
+
+@pytest.mark.usefixtures("quantity_step")
+def test_a_quantity_typo_reads_the_same_in_a_field_a_key_and_the_top_level(
+    tmp_path: Path,
+) -> None:
+    found = problems(
+        tmp_path,
+        """
+        sensors: {humidty: 40}
+        steps:
+          - test_drive: {quantity: humidty, humidty: 40}
+        """,
+    )
+    message = (
+        "unknown sensor quantity 'humidty' (did you mean 'humidity'?); quantities: "
+        "temperature, humidity, accel_x, accel_y, accel_z, gyro_x, gyro_y, gyro_z, "
+        "imu_temperature"
+    )
+    assert found == [
+        f"s.yaml:1:11 (sensors.humidty): {message}",
+        f"s.yaml:3:37 (steps[0].test_drive.humidty): {message}",
+        f"s.yaml:3:28 (steps[0].test_drive.quantity): {message}",
+    ]
+    schema = json_schema()["properties"]["steps"]["items"]["oneOf"]
+    drive = next(v for v in schema if "test_drive" in v["properties"])
+    quantity = drive["properties"]["test_drive"]["properties"]["quantity"]["anyOf"][0]
+    assert quantity == {
+        "enum": [
+            "temperature",
+            "humidity",
+            "accel_x",
+            "accel_y",
+            "accel_z",
+            "gyro_x",
+            "gyro_y",
+            "gyro_z",
+            "imu_temperature",
+        ]
+    }
