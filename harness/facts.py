@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from harness.backends.base import BackendError
+
 
 class Describes(Protocol):
     def describe(self) -> dict[str, Any]: ...
@@ -56,8 +58,10 @@ def final_facts(device: Describes, thing: str, messages: Iterable[Message]) -> d
     a row: the reason is the fact."""
     try:
         facts = dict(device.describe() or {})
-    except Exception as exc:  # the device under test may be broken: that is the finding
-        facts = {"describe_failed": str(exc) or type(exc).__name__}
+    except BackendError as exc:  # the device under test may be broken: that is the finding
+        facts = {"describe_failed": str(exc)}
+    except Exception as exc:
+        facts = {"describe_failed": f"the backend failed to describe it ({type(exc).__name__})"}
     version = reported_firmware(thing, messages)
     if version is not None:
         facts["firmware_version"] = version

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -73,7 +73,6 @@ class StepsFile:
     steps: list[Any]
     within: Within
     site: SourceLocation
-    params: dict[str, Any] = field(default_factory=dict)
 
 
 def is_steps_file(path: Path) -> bool:
@@ -148,7 +147,6 @@ def open_include(
             sites=(*within.sites, site),
         ),
         site=site,
-        params=row,
     )
 
 
