@@ -239,11 +239,12 @@ class Agent:
             self.shadow_state.delta(payload)
             self.programs.shadow_delta(payload, False)
         elif topic == tp.shadow_get_accepted:
-            if self.shadow_state.accepted(payload):
-                self.shadow_state.wake()
+            self.shadow_state.accepted(payload)
+            self.shadow_state.wake()  # answered, even if unusable: reads stop waiting
             self.programs.shadow_delta(payload, True)
         elif topic == tp.shadow_get_rejected or topic == tp.shadow_update_rejected:
-            if topic == tp.shadow_get_rejected and self.shadow_state.rejected(payload):
+            if topic == tp.shadow_get_rejected:
+                self.shadow_state.rejected(payload)
                 self.shadow_state.wake()
             self.trace("shadow", {"rejected": topic, "payload": _text(payload)})
             self.console("shadow: %s: %s" % (topic, _text(payload)))
@@ -274,10 +275,12 @@ class Agent:
             self.emit(a)
         self.report_state()
         self.publish(self.topics.shadow_get, b"{}")
+        self.shadow_state.ask()
         if self.jobs is not None:
             self._extend(self.jobs.on_connected(self, self.now))
 
     def _disconnected(self, ev):
+        self.shadow_state.lost()
         delay = self.session.on_disconnected(self.now)
         self.trace("session", {"state": "disconnected", "reason": ev.reason, "retry_in": delay})
         self.console("agent: disconnected (%s); retrying in %.1f s" % (ev.reason, delay))

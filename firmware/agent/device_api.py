@@ -353,14 +353,14 @@ def install(interp, rt, host):
             return answer()
         if timeout == 0:
             return answer()
-        state.wait(rt, task)
+        due = state.wait(rt, task, timeout)
 
         def wake():
             state.done_waiting(rt, task)
             task.resume(answer())
 
         task.wait_reason = "the device shadow"
-        return rt.suspend(task, rt.now + timeout, wake)
+        return rt.suspend(task, due, wake)
 
     def timeout_arg(who, args, position):
         if len(args) < position:

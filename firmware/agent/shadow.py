@@ -93,8 +93,11 @@ class ShadowState:
     keeps that answer, brings it up to date with each delta and with what the device itself
     reports, and lets ``(shadow-get)``/``(shadow-desired key)`` read it.
 
-    Until the first answer since boot (``known`` is false) a reading task waits for it: the
-    waiters are woken when it arrives.
+    Until the first answer since boot (``known`` is false) a reading task waits for it.
+    While the agent's request for the shadow is out on a connection, the wait has no
+    deadline: the answer always comes (accepted, or rejected when there is no shadow), and
+    a deadline there would race the broker's round trip, which on virtual time costs no
+    time at all.  While the device is offline, the read gives up after its timeout.
     """
 
     def __init__(self):
@@ -102,7 +105,8 @@ class ShadowState:
         self.desired = {}
         self.reported = {}
         self.version = None
-        self.waiters = []  # (runtime, task): reads waiting for the first document
+        self.asked = False  # a get is out on the current connection, not answered yet
+        self.waiters = []  # (runtime, task, deadline): reads waiting for the first document
 
     def accepted(self, payload):
         """A ``get/accepted``: the whole document.  True when it was usable."""
@@ -147,8 +151,11 @@ class ShadowState:
             return
         merge(self.reported, {key: value})
 
-    def wait(self, runtime, task):
-        self.waiters.append((runtime, task))
+    def wait(self, runtime, task, timeout):
+        """A read waits: returns when it is due (None: when the answer comes)."""
+        deadline = runtime.now + timeout
+        self.waiters.append((runtime, task, deadline))
+        return None if self.asked else deadline
 
     def done_waiting(self, runtime, task):
         keep = []
@@ -157,13 +164,30 @@ class ShadowState:
                 keep.append(w)
         self.waiters = keep
 
+    def ask(self):
+        """The agent asked for the shadow on this connection: waiting reads wait for the
+        answer, however long the round trip takes."""
+        self.asked = True
+        self._due(lambda runtime, deadline: None)
+
+    def lost(self):
+        """The connection dropped before the answer: each read's own deadline applies
+        again (a read whose deadline passed meanwhile gives up at once)."""
+        if self.asked:
+            self.asked = False
+            self._due(lambda runtime, deadline: deadline)
+
     def wake(self):
-        """The document arrived: every waiting read is due now."""
-        for runtime, task in self.waiters:
+        """The answer arrived: every waiting read is due now."""
+        self.asked = False
+        self._due(lambda runtime, deadline: runtime.now)
+        self.waiters = []
+
+    def _due(self, when):
+        for runtime, task, deadline in self.waiters:
             for job in runtime.waiting:
                 if job.task is task:
-                    job.wake = runtime.now
-        self.waiters = []
+                    job.wake = when(runtime, deadline)
 
 
 def merge(target, changes):

@@ -130,3 +130,23 @@ def test_merge_follows_aws_null_deletes_objects_merge_and_text_is_sorted():
     assert sorted_json({"b": 1, "a": {"d": [1, "x"], "c": None}}) == (
         '{"a":{"c":null,"d":[1,"x"]},"b":1}'
     )
+
+
+def test_while_the_request_is_out_a_read_waits_for_the_answer_not_for_a_clock():
+    rig = Rig()  # connected: the agent has asked for its shadow
+    rig.load("w", "(log \"info\" (format \"~a\" (shadow-desired 'threshold 30 2)))")
+    rig.advance(60)  # the broker is slow (or virtual time ran ahead): no deadline applies
+    assert logged(rig) == [] and rig.agent.program_state == "running"
+    rig.deliver(GET_ACCEPTED, document({"threshold": 27}, {}))
+    assert logged(rig) == ["27"]
+
+
+def test_a_connection_lost_before_the_answer_brings_the_timeout_back():
+    rig = Rig()
+    rig.load("w", "(log \"info\" (format \"~a\" (shadow-desired 'threshold 30 2)))")
+    rig.online = False
+    rig.drop()
+    rig.advance(1)
+    assert logged(rig) == []
+    rig.advance(2)
+    assert logged(rig) == ["30"]
