@@ -68,7 +68,7 @@ def test_shadow_get_is_the_document_as_last_heard_with_deltas_and_own_reports():
         "(let ((s (shadow-get)))"
         '  (log "info" (json-encode (get s \'desired)))'
         '  (log "info" (json-encode (get s \'reported)))'
-        "  (log \"info\" (format \"~a ~a ~a\" (shadow-desired 'mode) (shadow-reported 'mode)"
+        '  (log "info" (format "~a ~a ~a" (shadow-desired \'mode) (shadow-reported \'mode)'
         "    (shadow-reported 'missing 'none))))",
     )
     assert logged(rig) == [
@@ -82,7 +82,7 @@ def test_a_read_after_boot_waits_for_the_shadow_then_gives_up_with_its_default()
     rig = Rig(online=False)
     rig.load(
         "w",
-        "(log \"info\" (format \"~a\" (shadow-desired 'threshold 30 2)))"
+        '(log "info" (format "~a" (shadow-desired \'threshold 30 2)))'
         '(log "info" (format "~a" (shadow-get 0)))',
     )
     assert logged(rig) == []
@@ -100,7 +100,7 @@ def test_no_shadow_yet_is_an_empty_shadow_and_other_rejections_teach_nothing():
     assert state.rejected(b'{"code": 404, "message": "No shadow exists"}')
     assert state.known and state.desired == {} and state.reported == {}
     rig = Rig()
-    rig.load("n", "(log \"info\" (format \"~a\" (shadow-desired 'x 'unset)))")
+    rig.load("n", '(log "info" (format "~a" (shadow-desired \'x \'unset)))')
     assert logged(rig) == []
     rig.deliver(GET_REJECTED, {"code": 404, "message": "No shadow exists for dev-1"})
     assert logged(rig) == ["unset"]
@@ -134,7 +134,7 @@ def test_merge_follows_aws_null_deletes_objects_merge_and_text_is_sorted():
 
 def test_while_the_request_is_out_a_read_waits_for_the_answer_not_for_a_clock():
     rig = Rig()  # connected: the agent has asked for its shadow
-    rig.load("w", "(log \"info\" (format \"~a\" (shadow-desired 'threshold 30 2)))")
+    rig.load("w", '(log "info" (format "~a" (shadow-desired \'threshold 30 2)))')
     rig.advance(60)  # the broker is slow (or virtual time ran ahead): no deadline applies
     assert logged(rig) == [] and rig.agent.program_state == "running"
     rig.deliver(GET_ACCEPTED, document({"threshold": 27}, {}))
@@ -143,7 +143,7 @@ def test_while_the_request_is_out_a_read_waits_for_the_answer_not_for_a_clock():
 
 def test_a_connection_lost_before_the_answer_brings_the_timeout_back():
     rig = Rig()
-    rig.load("w", "(log \"info\" (format \"~a\" (shadow-desired 'threshold 30 2)))")
+    rig.load("w", '(log "info" (format "~a" (shadow-desired \'threshold 30 2)))')
     rig.online = False
     rig.drop()
     rig.advance(1)
