@@ -71,6 +71,12 @@ BOARD_KEYS: dict[str, Field] = {
     "backend": Field("str", "serial, emulated-pty, renode, ...", required=True),
     "tags": Field("str-list", "what scenarios select the board by"),
 }
+#: Keys every board may have whatever its backend, kept in its options: a rig's boards may
+#: all sit behind switched supplies (``steelhil rig check`` asks each driver if it answers,
+#: ``steelhil nightly`` powers them on), even where the backend itself cannot use power.
+COMMON_KEYS: dict[str, Field] = {
+    "power": Field("mapping", "power control: {driver: command|usb-relay|uhubctl|none, ...}"),
+}
 GROUP_KEYS: dict[str, Field] = {
     "count": Field("int", "how many boards", required=True, minimum=0),
     "tags": Field("str-list", "tags of every board in the group"),
@@ -277,7 +283,7 @@ class _Checker:
                 options = None
             else:
                 options = _backend_options(backend)
-        fields = None if options is None else {**BOARD_KEYS, **options}
+        fields = None if options is None else {**BOARD_KEYS, **COMMON_KEYS, **options}
         keys = self.mapping(node, where, fields)
         if keys is None or "name" not in keys or not isinstance(backend, str):
             return None
@@ -426,6 +432,20 @@ def _unlock(fd: int) -> None:
         os.ftruncate(fd, 0)
     fcntl.flock(fd, fcntl.LOCK_UN)
     os.close(fd)
+
+
+def holder(spec: BoardSpec, lock_dir: Path | None = None) -> str | None:
+    """Who holds ``spec``'s lock now (as its lock file says), or None when it is free.
+    Asking takes the lock for a moment when it is free, so it never races a holder."""
+    path = lock_path(spec, lock_dir)
+    fd = _try_lock(path)
+    if fd is not None:
+        _unlock(fd)
+        return None
+    try:
+        return path.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 @contextlib.contextmanager

@@ -54,6 +54,25 @@ HELP = """Available commands (stand-in subset):
   start | pause | machine Reset | machine IsPaused | using sysbus | quit"""
 
 
+#: Set by the Docker Engine stand-in (:mod:`emulator.renode.docker_standin`) when it runs
+#: this stand-in as a container's Renode: JSON ``[[host_dir, container_dir], ...]`` from the
+#: container's bind mounts, so ``@/steelhil/...`` paths resolve as they would inside it.
+BINDS_VARIABLE = "RENODE_STANDIN_BINDS"
+
+
+def container_path(text: str) -> Path:
+    """A path named in a monitor command, as the (possibly containerised) Renode sees it."""
+    import json
+    import os
+
+    path = text.lstrip("@")
+    for host, inside in json.loads(os.environ.get(BINDS_VARIABLE) or "[]"):
+        prefix = inside.rstrip("/") + "/"
+        if path.startswith(prefix):
+            return Path(host) / path[len(prefix) :]
+    return Path(path)
+
+
 class CommandError(Exception):
     """Printed in red on the monitor, as Renode prints its errors."""
 
@@ -274,9 +293,9 @@ class StandIn:
         assert machine is not None
         action = words[1] if len(words) > 1 else ""
         if action == "LoadPlatformDescription" and len(words) == 3:
-            path = Path(words[2].lstrip("@"))
+            path = container_path(words[2])
             if not path.is_file():
-                raise self._failed(words, f"Could not find file '{path}'")
+                raise self._failed(words, "Could not find file '" + words[2].lstrip("@") + "'")
             text = path.read_text()
             found = dict(_PERIPHERAL.findall(text))
             if not found:
@@ -338,9 +357,9 @@ class StandIn:
 
     def _sysbus(self, words: list[str]) -> str:
         if len(words) == 3 and words[1] == "LoadELF":
-            path = Path(words[2].lstrip("@"))
+            path = container_path(words[2])
             if not path.is_file():
-                raise self._failed(words, f"Could not find file '{path}'")
+                raise self._failed(words, "Could not find file '" + words[2].lstrip("@") + "'")
             return ""
         raise CommandError(f"No such command or device: sysbus {' '.join(words[1:])}")
 

@@ -17,10 +17,17 @@ A rig entry's ``power:`` mapping names its ``driver`` and that driver's keys::
 * ``none``: the board cannot be power-cycled; asking raises ``Unsupported``.
 
 A new driver is a :class:`PowerDriver` passed to :func:`register_power`.
+
+``check()`` (used by ``steelhil rig check`` before a night starts) says whether a driver
+answers without switching anything: the ``command`` driver runs its optional ``status``
+argv (else it checks that its programs exist), the relay's port must open, and uhubctl is
+asked for the port's status.  It returns None when the driver answers, else why not.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +49,27 @@ class PowerControl(Protocol):
     def off(self) -> None: ...
 
     def cycle(self, off_for: float = 0.0) -> None: ...
+
+
+def check_power(power: PowerControl) -> str | None:
+    """None if the driver answers, else why not (drivers without ``check`` answer)."""
+    check = getattr(power, "check", None)
+    if check is None:
+        return None
+    try:
+        found: str | None = check()
+    except BackendError as exc:
+        return str(exc)
+    return found
+
+
+def _program_missing(argv: Sequence[str]) -> str | None:
+    program = argv[0]
+    if os.sep in program:
+        if os.path.isfile(program) and os.access(program, os.X_OK):
+            return None
+        return f"{program} is not an executable file"
+    return None if shutil.which(program) else f"{program} is not on PATH"
 
 
 def run_argv(argv: Sequence[str]) -> None:
@@ -72,6 +100,17 @@ class CommandPower:
     off_argv: list[str]
     cycle_argv: list[str] | None = None
     deps: Deps = field(default_factory=Deps)
+    status_argv: list[str] | None = None
+
+    def check(self) -> str | None:
+        if self.status_argv is not None:
+            self.deps.runner(self.status_argv)
+            return None
+        for argv in (self.on_argv, self.off_argv):
+            missing = _program_missing(argv)
+            if missing:
+                return missing
+        return None
 
     def on(self) -> None:
         self.deps.runner(self.on_argv)
@@ -102,7 +141,12 @@ class LcusRelay:
     normally_open: bool = True
     deps: Deps = field(default_factory=Deps)
 
-    def _set(self, closed: bool) -> None:
+    def check(self) -> str | None:
+        port = self._open()
+        port.close()
+        return None
+
+    def _open(self) -> Any:
         opener = self.deps.opener
         if opener is None:
             from .serialdev import open_serial
@@ -110,7 +154,10 @@ class LcusRelay:
             def opener(url: str, baud: int) -> Any:
                 return open_serial(url, baud, timeout=1.0)
 
-        port = opener(self.port, self.baud)
+        return opener(self.port, self.baud)
+
+    def _set(self, closed: bool) -> None:
+        port = self._open()
         try:
             port.write(lcus_frame(self.channel, closed))
             if hasattr(port, "flush"):
@@ -139,6 +186,10 @@ class Uhubctl:
 
     def _argv(self, action: str) -> list[str]:
         return [*self.command, "-l", self.location, "-p", str(self.port), "-a", action]
+
+    def check(self) -> str | None:
+        self.deps.runner([*self.command, "-l", self.location, "-p", str(self.port)])
+        return None
 
     def on(self) -> None:
         self.deps.runner(self._argv("on"))
@@ -175,7 +226,14 @@ class PowerDriver:
 
 
 def _command(c: Mapping[str, Any], deps: Deps) -> PowerControl:
-    return CommandPower(list(c["power_on"]), list(c["power_off"]), c.get("cycle"), deps)
+    status = c.get("status")
+    return CommandPower(
+        list(c["power_on"]),
+        list(c["power_off"]),
+        c.get("cycle"),
+        deps,
+        list(status) if status else None,
+    )
 
 
 def _relay(c: Mapping[str, Any], deps: Deps) -> PowerControl:
@@ -198,6 +256,7 @@ _DRIVERS: dict[str, PowerDriver] = {
             "power_on": Field("argv", "command that powers the board", required=True),
             "power_off": Field("argv", "command that cuts its power", required=True),
             "cycle": Field("argv", "command for a cycle; {off_for} is replaced by seconds"),
+            "status": Field("argv", "command that exits 0 when the switch answers (rig check)"),
         },
         _command,
     ),

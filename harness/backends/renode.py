@@ -19,6 +19,10 @@ Bringing a machine up (:meth:`RenodeBackend.open`)::
     sysbus LoadELF @IMAGE                         # only with `elf:` in the rig
     start
 
+Renode is started by :func:`~harness.backends.renode_launch.renode_launcher`: the ``renode``
+on PATH, or, when there is none and a Docker engine answers, the ``antmicro/renode`` image
+through the Docker SDK with the platform files mounted (``docker: auto|always|never``).
+
 ``reset`` is ``pause``, ``machine Reset``, ``start``; ``power_cycle`` waits ``off_for``
 between pausing and resetting (an approximation: Renode has no supply to cut).  The
 machine has no network, sensors or button model, so those raise ``Unsupported``.
@@ -28,9 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +42,7 @@ from emulator.renode import PLATFORM
 
 from .base import BackendError, BackendSession, BoardSpec, TimeBase, Unsupported
 from .consoledevice import ConsoleDevice
+from .renode_launch import DOCKER_MODES, Running, renode_launcher
 from .schema import Field
 from .serialdev import ConsoleCapture, open_serial
 from .walltime import session_wall_time
@@ -50,6 +53,13 @@ OPTIONS: dict[str, Field] = {
     "elf": Field("path", "an image to load with sysbus LoadELF before start"),
     "uart": Field("str", "the UART peripheral to capture (default uart0)"),
     "start_timeout": Field("float", "seconds to wait for the monitor (default 60)", minimum=1),
+    "docker": Field(
+        "choice",
+        "start Renode from its Docker image: auto (default), always, never",
+        choices=DOCKER_MODES,
+    ),
+    "docker_image": Field("str", "the Renode image (default antmicro/renode:latest)"),
+    "docker_url": Field("str", "the Docker engine (default $DOCKER_HOST or the local socket)"),
 }
 
 #: Renode answers every command on one text channel; these start its refusals.
@@ -176,7 +186,7 @@ class RenodeDevice(ConsoleDevice):
         time_base: TimeBase,
         *,
         monitor: RenodeMonitor,
-        process: subprocess.Popen[bytes],
+        process: Running,
         facts: Mapping[str, Any],
     ) -> None:
         super().__init__(name, capture, time_base, facts=facts)
@@ -215,7 +225,8 @@ class RenodeDevice(ConsoleDevice):
     def describe(self) -> dict[str, Any]:
         facts = super().describe()
         facts["experimental"] = True
-        facts["renode_pid"] = self.process.pid
+        if self.process.pid is not None:
+            facts["renode_pid"] = self.process.pid
         return facts
 
     def close(self) -> None:
@@ -223,11 +234,7 @@ class RenodeDevice(ConsoleDevice):
             return
         self.capture.close()  # before Renode's UART socket goes away under it
         self.monitor.quit()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
+        self.process.stop()
         super().close()
 
 
@@ -237,39 +244,28 @@ class RenodeBackend:
 
     def open(self, spec: BoardSpec, session: BackendSession) -> RenodeDevice:
         options = spec.options
-        command = list(options.get("renode") or ["renode"])
-        if shutil.which(command[0]) is None:
-            raise BackendError(
-                f"board {spec.name}: Renode is not installed ({command[0]!r} is not on PATH); "
-                "the renode backend is experimental -- see docs/backends.md"
-            )
+        launcher = renode_launcher(options)
         platform = Path(options.get("platform") or PLATFORM)
         uart = str(options.get("uart", "uart0"))
         workdir = Path(session.workdir) / "renode" / spec.name
         workdir.mkdir(parents=True, exist_ok=True)
         monitor_port, uart_port = free_port(), free_port()
-        log = (workdir / "renode.log").open("ab")
-        process = subprocess.Popen(
-            [*command, "--disable-xwt", "--port", str(monitor_port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        process = launcher.start(
+            ["--disable-xwt", "--port", str(monitor_port)],
+            [monitor_port, uart_port],
+            workdir / "renode.log",
         )
-        log.close()
         monitor = RenodeMonitor(monitor_port)
         capture: ConsoleCapture | None = None
         try:
-            monitor.connect(
-                float(options.get("start_timeout", 60.0)), alive=lambda: process.poll() is None
-            )
+            monitor.connect(float(options.get("start_timeout", 60.0)), alive=process.alive)
             terminal = f"uart-{spec.name}"
             monitor.execute(f'mach create "{spec.name}"')
-            monitor.execute(f"machine LoadPlatformDescription @{platform}")
+            monitor.execute(f"machine LoadPlatformDescription @{launcher.path(platform)}")
             monitor.execute(f'emulation CreateServerSocketTerminal {uart_port} "{terminal}" false')
             monitor.execute(f"connector Connect sysbus.{uart} {terminal}")
             if options.get("elf"):
-                monitor.execute(f"sysbus LoadELF @{options['elf']}")
+                monitor.execute(f"sysbus LoadELF @{launcher.path(Path(options['elf']))}")
             time_base = session_wall_time(session.state)
             capture = ConsoleCapture(
                 spec.name,
@@ -282,11 +278,7 @@ class RenodeBackend:
             if capture is not None:
                 capture.close()
             monitor.quit()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(5)
-            if process.poll() is None:
-                process.kill()
-                process.wait(5)
+            process.stop()
             raise
         return RenodeDevice(
             spec.name,
@@ -296,6 +288,7 @@ class RenodeBackend:
             process=process,
             facts={
                 "platform": str(platform),
+                "renode": launcher.describe(),
                 "monitor_port": monitor_port,
                 "uart": f"{uart} on 127.0.0.1:{uart_port}",
             },
