@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, quote, unquote
 
 from werkzeug.wrappers import Response
 
-from .. import strict_json
 from ..errors import ApiError, invalid_request
+from ..strict_json import JsonRefused
+from ..strict_json import loads as parse_strict
 
 #: SigV4 signing names that differ from the service names used in routes.
 _SIGNING_ALIASES = {"iotdata": "iot-data", "monitoring": "cloudwatch"}
@@ -62,8 +63,8 @@ class ApiCall:
         if not self.body:
             return {}
         try:
-            data = strict_json.loads(self.body)
-        except strict_json.JsonRefused as refused:
+            data = parse_strict(self.body)
+        except JsonRefused as refused:
             raise invalid_request(
                 f"the request body is not valid JSON: {refused.message}"
             ) from None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import strict_json
 from ..errors import conflict, invalid_request
 from ..names import is_job_id
+from ..strict_json import JsonRefused
+from ..strict_json import loads as parse_strict
 from .model import MAX_DOCUMENT_CHARS, AbortCriterion, Job, RetryCriterion, Rollout, Target
 
 #: Configuration objects that DescribeJob echoes back as they were given.
@@ -82,8 +83,8 @@ def check_document(document: str) -> None:
     if len(document) > MAX_DOCUMENT_CHARS:
         raise invalid_request(f"the job document exceeds {MAX_DOCUMENT_CHARS} characters")
     try:
-        strict_json.loads(document)
-    except strict_json.JsonRefused as refused:
+        parse_strict(document)
+    except JsonRefused as refused:
         raise invalid_request(f"the job document must be valid JSON: {refused.message}") from None
 
 

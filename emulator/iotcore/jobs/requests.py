@@ -10,9 +10,10 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from .. import strict_json
 from ..limits import MAX_PAYLOAD_BYTES
 from ..names import STATUS_DETAIL_KEY
+from ..strict_json import JsonRefused
+from ..strict_json import loads as parse_strict
 from .model import MAX_STEP_TIMEOUT_MINUTES, Execution
 
 JsonObject = dict[str, Any]
@@ -49,8 +50,8 @@ def parse_request(payload: bytes) -> JsonObject:
     if not payload.strip():
         return {}
     try:
-        obj = strict_json.loads(payload, max_depth=MAX_REQUEST_DEPTH)
-    except strict_json.JsonRefused as refused:
+        obj = parse_strict(payload, max_depth=MAX_REQUEST_DEPTH)
+    except JsonRefused as refused:
         detail = "" if refused.kind == "encoding" else f": {refused.message}"
         raise JobsRejection("InvalidJson", _NOT_JSON + detail) from None
     if not isinstance(obj, dict):

@@ -10,9 +10,10 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import strict_json
 from ..limits import MAX_PAYLOAD_BYTES
 from ..messages import dumps
+from ..strict_json import JsonRefused
+from ..strict_json import loads as parse_strict
 
 JsonObject = dict[str, Any]
 
@@ -156,8 +157,8 @@ def decode_json(payload: bytes) -> Any:
     if len(payload) > MAX_REQUEST_BYTES:
         raise ShadowRejection(413, TOO_LARGE)
     try:
-        return strict_json.loads(payload, max_depth=_REQUEST_DEPTH)
-    except strict_json.JsonRefused as refused:
+        return parse_strict(payload, max_depth=_REQUEST_DEPTH)
+    except JsonRefused as refused:
         if refused.kind == "encoding":
             raise ShadowRejection(
                 415, "Unsupported documented encoding; supported encoding is UTF-8"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
-from .. import strict_json
 from ..limits import outgoing_problem
 from ..messages import Publish, publish_json
 from ..names import is_shadow_name, is_thing_name
+from ..strict_json import encodable
 from .document import (
     MAX_CLIENT_TOKEN_BYTES,
     MAX_DOCUMENT_BYTES,
@@ -195,7 +195,7 @@ class ShadowService:
         lone surrogate or a non-finite number stored by an older version)."""
         if "shadow" in data:
             shadow = Shadow.from_json(data["shadow"])
-            if not strict_json.encodable(shadow.to_json()):
+            if not encodable(shadow.to_json()):
                 raise ValueError(f"the stored shadow {key} holds text that is not UTF-8")
             self._shadows[key] = shadow
         elif "tombstone" in data:
