@@ -1,4 +1,4 @@
-"""Procedures that call Steel procedures or steer the VM.
+"""Higher-order procedures: the ones that call Steel procedures given as arguments.
 
 ``map``, ``filter``, ``foldl``, ``sort`` and friends cannot be ordinary primitives: calling
 a Steel procedure from Python would nest a VM in Python's stack.  Each is a small state
@@ -6,22 +6,19 @@ machine instead: it pushes a native continuation ``(segment, state)`` and asks t
 call the user's procedure; the segment receives the result and asks for the next call.
 A deep recursion through ``map`` is therefore as safe as any other recursion, and a
 program stuck in a ``for-each`` can still be preempted.  When the procedure argument is a
-primitive the work is done directly in Python.
+primitive the work is done directly in Python.  Control flow itself (continuations,
+handlers, errors, parameters) is in :mod:`firmware.steel.dynamic`.
 """
 
-from . import vm
-from .errors import ARITY_MISMATCH, GENERIC, TYPE_MISMATCH, SteelError, host_error, type_error
+from . import continuations
+from .errors import ARITY_MISMATCH, TYPE_MISMATCH, SteelError, host_error, type_error
 from .memory import OBJECT, PAIR, SLOT
-from .numtypes import Rational
-from .printer import display_string, write_string
 from .values import (
     NIL,
     VOID,
-    Continuation,
     HashMap,
     Pair,
     Primitive,
-    Symbol,
     is_procedure,
 )
 
@@ -414,105 +411,6 @@ def _hash_for_each(task, args, pos):
     return (f, [None, keys[0], vals[0]], None, pos)
 
 
-# --- errors --------------------------------------------------------------------------------
-
-
-def _error(task, args, pos):
-    """``(error message irritant ...)`` raises a Generic error; ``(error 'who msg)`` too."""
-    head = args[0]
-    rest = list(args[1:])
-    if type(head) is Symbol and rest and type(rest[0]) is str:
-        message = "%s: %s" % (head.name, rest[0])
-        rest = rest[1:]
-    else:
-        message = display_string(head)
-    text = message
-    if rest:
-        text = message + " " + " ".join([write_string(x, 200) for x in rest])
-    e = SteelError(GENERIC, text)
-    e.irritants = rest
-    raise e
-
-
-def _raise(task, args, pos):
-    """``(raise obj)``: a handler receives ``obj`` itself; an error object is re-raised."""
-    obj = args[0]
-    if isinstance(obj, SteelError):
-        raise obj
-    e = SteelError(GENERIC, "uncaught exception: %s" % write_string(obj, 200))
-    e.payload = obj
-    raise e
-
-
-def _raise_error(task, args, pos):
-    obj = args[0]
-    if not isinstance(obj, SteelError):
-        raise type_error("raise-error", "an error object", obj)
-    raise obj
-
-
-def _error_object_p(x):
-    return isinstance(x, SteelError)
-
-
-def _error_object_message(e):
-    if not isinstance(e, SteelError):
-        raise type_error("error-object-message", "an error object", e)
-    return e.message
-
-
-def _error_object_irritants(e):
-    if not isinstance(e, SteelError):
-        raise type_error("error-object-irritants", "an error object", e)
-    r = NIL
-    for x in reversed(e.irritants):
-        r = Pair(x, r)
-    return r
-
-
-def _error_object_kind(e):
-    if not isinstance(e, SteelError):
-        raise type_error("error-object-kind", "an error object", e)
-    return e.kind
-
-
-# --- continuations, handlers, suspension -------------------------------------------------
-
-
-def _call_cc(task, args, pos):
-    f = args[0]
-    _check_proc("call/cc", f)
-    marker = [task]
-    task.stack.append((vm.escape_frame, marker))
-    return (f, [None, Continuation(marker, task)], None, pos)
-
-
-def _with_handler(task, args, pos):
-    handler, thunk = args
-    _check_proc("with-handler", handler)
-    task.stack.append((vm.handler_frame, [handler]))
-    return (thunk, [None], None, pos)
-
-
-def _sleep(task, args, pos):
-    """``(sleep seconds)`` suspends the program; the host resumes it when the time is up."""
-    secs = args[0]
-    if type(secs) is Rational:
-        secs = secs.num / secs.den
-    if (type(secs) is not int and type(secs) is not float) or not secs >= 0:
-        raise type_error("sleep", "a non-negative number of seconds", secs)
-    task.wake_after = secs
-    task.status = vm.SLEEPING
-    task.r = VOID
-    return vm.SUSPEND
-
-
-def _eval(task, args, pos):
-    """``(eval datum)`` compiles a datum in the global environment and runs it here."""
-    program = task.interp.compile_data([(args[0], (1, 1))], "<eval>")
-    return (program.closure, [None], None, pos)
-
-
 def _list_star(*args):
     """``(list* a ... tail)``: a list of the arguments ending in ``tail``."""
     r = args[-1]
@@ -548,30 +446,12 @@ def install(lib):
         "(vector-for-each f vec ...) — calls f on each element",
     )
     c("hash-for-each", _hash_for_each, 2, 2, "(hash-for-each h f) — calls (f key value) per entry")
-    c("call/cc", _call_cc, 1, 1, "(call/cc f) — calls f with an escape-only continuation")
-    lib.alias("call-with-current-continuation", "call/cc")
-    c("%with-handler", _with_handler, 2, 2, "(%with-handler handler thunk) — used by with-handler")
-    c("error", _error, 1, -1, "(error msg irritant ...) — raises a Generic error")
-    c("raise", _raise, 1, 1, "(raise obj) — raises obj; a handler receives obj itself")
-    c("raise-error", _raise_error, 1, 1, "(raise-error err) — raises the error object err")
-    c("sleep", _sleep, 1, 1, "(sleep seconds) — suspends the program for that long")
-    c("eval", _eval, 1, 1, "(eval datum) — evaluates datum in the global environment")
     d = lib.define
-    d("error-object?", _error_object_p, 1, 1, "(error-object? x) — #t for an error object")
-    d("error-object-message", _error_object_message, 1, 1, "(error-object-message e) — its message")
-    d(
-        "error-object-irritants",
-        _error_object_irritants,
-        1,
-        1,
-        "(error-object-irritants e) — its irritants",
-    )
-    d(
-        "error-object-kind",
-        _error_object_kind,
-        1,
-        1,
-        "(error-object-kind e) — Steel's error kind, a string",
-    )
     if "list*" not in lib.table:
         d("list*", _list_star, 1, -1, "(list* a ... tail) — a list of the arguments ending in tail")
+
+
+# Native continuations whose state changes as they run: a continuation captured inside
+# one of them must resume from the state at capture (see continuations.py).
+for _segment in (_map_k, _for_each_k, _filter_k, _fold_k, _logical_k, _sort_k, _vector_map_k):
+    continuations.stateful(_segment)

@@ -6,7 +6,7 @@ as Steel does.  The special forms themselves live in ``forms_core``, ``forms_bin
 ``forms_cond``, ``quasiquote`` and ``structs``; :data:`SPECIAL_FORMS` names them all.
 """
 
-from . import ast
+from . import ast, rewrites
 from .errors import ARITY_MISMATCH, BAD_SYNTAX, FREE_IDENTIFIER, SteelError, describe_arity
 from .forms_binding import expand_do, expand_let, expand_let_star, expand_letrec
 from .forms_cond import expand_and, expand_case, expand_cond, expand_or, expand_unless, expand_when
@@ -110,7 +110,21 @@ class Expander:
             h = SPECIAL_FORMS.get(r.name)
             if h is not None:
                 return ("special", h)
+            m = rewrites.MACROS.get(r)
+            if m is not None and not self.defines_global(r):
+                return ("macro", m)
         return None
+
+    def defines_global(self, sym):
+        """True if the program gives the global ``sym`` a value of its own."""
+        cell = self.interp.globals.get(sym)
+        return cell is not None and (cell in self.defined or cell.v is not UNDEFINED)
+
+    def apply_macro(self, macro, form, pos):
+        """One expansion step of a syntax-rules macro or a library rewrite."""
+        if type(macro) is rewrites.Rewrite:
+            return rewrites.rewrite(macro, form, pos)
+        return expand_macro(macro, form, pos, self.source)
 
     def is_special(self, name):
         """True if ``name`` names a special form (which cannot be assigned or passed)."""
@@ -148,7 +162,7 @@ class Expander:
                     return self.expand_call(x, scope, pos)
                 if kind[0] == "special":
                     return kind[1](self, x, scope, pos)
-                x = expand_macro(kind[1], x, pos, self.source)
+                x = self.apply_macro(kind[1], x, pos)
                 pos = self.pos_of(x, pos)
                 if not is_pair(x):
                     return self.expand(x, scope, pos)
@@ -205,7 +219,7 @@ class Expander:
                 kind = self.head_kind(scope, form.car)
                 if kind is None or kind[0] != "macro":
                     break
-                form = expand_macro(kind[1], form, pos, self.source)
+                form = self.apply_macro(kind[1], form, pos)
                 pos = self.pos_of(form, pos)
             if is_pair(form):
                 kind = self.head_kind(scope, form.car)
@@ -286,12 +300,16 @@ class Expander:
         for rec in records:
             if rec[0] == "def":
                 target, value, vpos = rec[1], rec[2], rec[3]
-                name = target.name if type(target) is not ast.Binding else target.name
-                node = self.expand_named(value, body_scope, vpos, name)
+                if toplevel and not self.runs_no_code(value, body_scope):
+                    node = self.under_prompt(value, body_scope, vpos, target.name)
+                else:
+                    node = self.expand_named(value, body_scope, vpos, target.name)
                 if type(target) is ast.Binding:
                     items.append(ast.LSet(target, 0, node, init=True))
                 else:
                     items.append(ast.GSet(target, node, True, vpos))
+            elif toplevel and is_pair(rec[1]):
+                items.append(self.under_prompt(rec[1], body_scope, rec[2], None))
             else:
                 items.append(self.expand(rec[1], body_scope, rec[2]))
         if not items:
@@ -299,6 +317,19 @@ class Expander:
         if records[-1][0] == "def":
             items.append(ast.Const(VOID))
         return items[0] if len(items) == 1 else ast.Seq(items)
+
+    def under_prompt(self, datum, scope, pos, name):
+        """A top-level form's expression, run under its own prompt (``(%prompt thunk)``)
+        so that the continuations it captures end with the form, as in Steel's REPL."""
+        code = LambdaCode("<toplevel>", 0, False, pos, self.source)
+        frame = CFrame(scope.frame, code)
+        inner = Scope(scope, frame)
+        if name is None:
+            body = self.expand(datum, inner, pos)
+        else:
+            body = self.expand_named(datum, inner, pos, name)
+        thunk = ast.Lambda(code, frame, body)
+        return ast.Call(ast.Const(self.interp.builtin("%prompt")), [thunk], pos)
 
     def runs_no_code(self, value, scope):
         if type(value) is Prebuilt:

@@ -53,10 +53,10 @@ def expand_cond(ex, x, scope, pos):
 
 
 def _body_of(ex, parts, scope, pos, what):
+    """A clause's expressions, as a body: Steel allows definitions at its start."""
     if not parts:
         raise ex.syntax_error("%s: empty clause body" % what, pos)
-    items = [ex.expand(d, scope, p) for d, p in parts]
-    return items[0] if len(items) == 1 else ast.Seq(items)
+    return ex.expand_body(parts, scope, pos)
 
 
 def expand_case(ex, x, scope, pos):

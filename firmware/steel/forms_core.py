@@ -112,11 +112,12 @@ def expand_struct(ex, x, scope, pos):
 
 
 def expand_begin(ex, x, scope, pos):
+    """``begin`` where an expression is expected (bodies splice theirs): a body of its
+    own, so definitions in it are local to it, as Steel allows."""
     parts = ex.elements(x.cdr, pos, "begin")
     if not parts:
         return ast.Const(VOID)
-    items = [ex.expand(d, scope, p) for d, p in parts]
-    return items[0] if len(items) == 1 else ast.Seq(items)
+    return ex.expand_body(parts, scope, pos)
 
 
 def expand_set(ex, x, scope, pos):

@@ -15,12 +15,14 @@ tasks in slices and reads ``steps`` and ``meter`` for its metrics.
 
 import sys
 
-from . import control
+from . import control, dynamic, rewrites
 from .codegen import Codegen
 from .errors import STEP_LIMIT, SteelError, host_error
 from .expander import Expander
-from .library import ContextOutput, Library
+from .lib import install_all as _install_stdlib
+from .library import ContextInput, ContextOutput, Library
 from .memory import CHAR, OBJECT, PAIR, SLOT, ContextMeter, Meter
+from .ports import InputPort, OutputPort
 from .reader import read
 from .values import (
     UNDEFINED,
@@ -29,18 +31,12 @@ from .values import (
     Control,
     HashMap,
     HashSet,
-    OutputPort,
     Pair,
     Primitive,
     Struct,
     intern,
 )
 from .vm import DONE, PAUSED, SLEEPING, WAITING, Task
-
-try:
-    from .lib import install_all as _install_stdlib
-except ImportError:  # pragma: no cover - only while the library is being written
-    _install_stdlib = None
 
 DEFAULT_MEMORY_LIMIT = 64 * 1024 * 1024
 
@@ -54,10 +50,11 @@ def shared_library():
     :mod:`firmware.steel.context` (the VM sets the running interpreter there).
     """
     if not _SHARED:
-        lib = Library(ContextMeter(), ContextOutput(), None)
-        if _install_stdlib is not None:
-            _install_stdlib(lib)
+        lib = Library(ContextMeter(), ContextOutput(), None, ContextInput())
+        _install_stdlib(lib)
         control.install(lib)
+        dynamic.install(lib)
+        rewrites.install(lib.table)
         _SHARED.append(lib.table)
     return _SHARED[0]
 
@@ -90,6 +87,7 @@ class Interpreter:
         self.meter = Meter(memory_limit)
         self.meter.measure = self.measure
         self.output = OutputPort(output if output is not None else _stdout_write)
+        self.input = InputPort("")  # a device has no standard input: reads see eof
         self.seed = seed
         self.sleep = sleep
         self.globals = {}  # Symbol -> Cell

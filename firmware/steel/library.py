@@ -10,17 +10,29 @@ procedures live in :mod:`firmware.steel.control`).
 """
 
 from .context import current
-from .values import Control, OutputPort, Primitive
+from .ports import CURRENT_INPUT, CURRENT_OUTPUT, InputPort, OutputPort
+from .values import Control, Primitive
 
 
 class Library:
-    __slots__ = ("table", "meter", "output", "interp")
+    __slots__ = ("table", "meter", "output", "input", "interp")
 
-    def __init__(self, meter, output, interp=None):
+    def __init__(self, meter, output, interp=None, input_port=None):
         self.table = {}  # name -> Primitive | Control
         self.meter = meter
         self.output = output  # an OutputPort; display & co. write here by default
+        self.input = input_port if input_port is not None else InputPort("")
         self.interp = interp
+
+    def current_output(self):
+        """The port ``display`` writes to without a port argument."""
+        out = self.output
+        return out.port() if type(out) is ContextOutput else out
+
+    def current_input(self):
+        """The port ``read-line`` reads from without a port argument."""
+        inp = self.input
+        return inp.port() if type(inp) is ContextInput else inp
 
     def define(self, name, fn, min_args, max_args=None, doc=""):
         """Add a primitive; ``max_args`` None means exactly ``min_args``, -1 any number."""
@@ -39,20 +51,35 @@ class Library:
 
 
 class ContextOutput:
-    """The output port of the interpreter running a task now (for a shared library)."""
+    """The current output port of the interpreter running a task now (for a shared
+    library): its ``output``, or what ``parameterize`` made current-output-port."""
 
     __slots__ = ()
 
-    def _port(self):
+    def port(self):
         interp = current()
-        return interp.output if interp is not None else _FALLBACK
+        if interp is None:
+            return _FALLBACK
+        return CURRENT_OUTPUT.value_in(interp)
 
     @property
     def sink(self):
-        return self._port().sink
+        return self.port().sink
 
     def write(self, s):
-        self._port().write(s)
+        self.port().write(s)
+
+
+class ContextInput:
+    """The current input port of the interpreter running a task now."""
+
+    __slots__ = ()
+
+    def port(self):
+        interp = current()
+        if interp is None:
+            return _NO_INPUT
+        return CURRENT_INPUT.value_in(interp)
 
 
 def _stdout(s):
@@ -62,3 +89,4 @@ def _stdout(s):
 
 
 _FALLBACK = OutputPort(_stdout)
+_NO_INPUT = InputPort("")

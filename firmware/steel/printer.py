@@ -8,6 +8,8 @@ themselves; a container met again on the current path prints as ``...``.
 from .numsyntax import format_float, number_to_string
 from .numsyntax import int_to_string as int_to_string
 from .numtypes import Complex, Rational
+from .objects import EMPTY_STREAM, Box, Parameter, Reducer, Stream, Transducer
+from .ports import InputPort, OutputPort
 from .values import (
     EOF,
     NIL,
@@ -19,8 +21,6 @@ from .values import (
     Control,
     HashMap,
     HashSet,
-    InputPort,
-    OutputPort,
     Pair,
     Primitive,
     SrcPair,
@@ -60,6 +60,23 @@ def _quote_string(s):
     return "".join(out)
 
 
+_SYMBOL_NEEDS_BARS = " \t\n\r\f\v()[]{}\";'`,|"
+
+
+def _symbol(name, write):
+    """A symbol as ``write`` shows it: between bars when it would not read back."""
+    if not write:
+        return name
+    bars = not name
+    for ch in name:
+        if ch in _SYMBOL_NEEDS_BARS:
+            bars = True
+            break
+    if not bars:
+        return name
+    return "|" + name.replace("\\", "\\\\").replace("|", "\\|") + "|"
+
+
 def _atom(v, write):
     """The representation of a non-container value, or None for containers."""
     t = type(v)
@@ -72,7 +89,7 @@ def _atom(v, write):
     if t is bool:
         return "#true" if v else "#false"
     if t is Symbol:
-        return v.name
+        return _symbol(v.name, write)
     if t is float:
         return format_float(v)
     if t is Char:
@@ -93,21 +110,34 @@ def _atom(v, write):
         return "#<continuation>"
     if t is OutputPort or t is InputPort:
         return "#<port>"
+    if t is bytearray:
+        return "#u8(" + " ".join(["#x%02X" % b for b in v]) + ")"
+    if t is Parameter:
+        return "#<function:%s>" % v.name
+    if t is Stream or v is EMPTY_STREAM:
+        return "#<stream>"
+    if t is Transducer:
+        return "#<transducer>"
+    if t is Reducer:
+        return "#<reducer>"
     if v is EOF:
         return "#<eof>"
     if v is UNDEFINED:
         return "#<undefined>"
-    if t is HashSet and len(v) == 0:
-        return "#<hashset>"
     if t is Pair or t is SrcPair or t is list or t is HashMap or t is HashSet or t is Struct:
+        return None
+    if t is Box:
         return None
     if isinstance(v, Exception):
         msg = getattr(v, "message", None)
-        return "#<error:%s>" % (msg if msg is not None else str(v))
+        return "#<error:%s>" % (msg if msg is not None else "internal")
     return "#<%s>" % t.__name__
 
 
-def _to_string(value, write, limit):
+def _to_string(value, write, limit, holes=None):
+    """The text of ``value``; with a ``holes`` list, structs that have a ``#:printer``
+    are left in the output list as themselves (the caller prints them by calling their
+    printer) and the list of pieces is returned instead of a string."""
     out = []
     size = 0
     stack = [value]
@@ -156,14 +186,17 @@ def _to_string(value, write, limit):
             opener, closer = "#hash(", ")"
         elif t is HashSet:
             items = v.elements()
-            opener, closer = "#hashset(", ")"
+            opener, closer = ("(set ", ")") if items else ("(set", ")")
+        elif t is Box:
+            items = [v.v]
+            opener, closer = "#&", ""
         else:  # Struct
-            if v.type.transparent:
-                items = list(v.fields)
-                opener, closer = "(" + v.type.name + (" " if items else ""), ")"
-            else:
-                items = []
-                opener, closer = "#<" + v.type.name, ">"
+            if holes is not None and v.type.printer is not None:
+                out.append(v)
+                holes.append(v)
+                continue
+            items = list(v.fields) if v.type.transparent else []
+            opener, closer = "(" + v.type.name + (" " if items else ""), ")"
         out.append(opener)
         size += len(opener)
         path[ident] = True
@@ -175,6 +208,8 @@ def _to_string(value, write, limit):
             stack.append(items[i])
             if i > 0 and type(items[i]) is not tuple and type(items[i - 1]) is not tuple:
                 stack.append((" ",))
+    if holes:
+        return out
     return "".join(out)
 
 
@@ -186,3 +221,28 @@ def write_string(value, limit=None):
 def display_string(value, limit=None):
     """The value as ``display`` prints it: strings and chars without quoting."""
     return _to_string(value, False, limit)
+
+
+def _quoted(v):
+    """True for the values ``print`` writes behind a quote (data, not self-evaluating)."""
+    t = type(v)
+    return t is Symbol or t is Pair or t is SrcPair or t is list or t is HashMap or v is NIL
+
+
+def print_string(value, limit=None):
+    """The value as ``print`` shows it: ``write``'s form, quoted where it is data
+    (``'sym``, ``'(1 2)``, ``'#(1)``), as Steel's REPL prints values."""
+    text = _to_string(value, True, limit)
+    return "'" + text if _quoted(value) else text
+
+
+def pieces(value, mode):
+    """The text of ``value`` in ``mode`` ("display", "write" or "print") as a list of
+    strings and structs whose ``#:printer`` must be called, or None if there are none."""
+    holes = []
+    out = _to_string(value, mode != "display", None, holes)
+    if not holes:
+        return None
+    if mode == "print" and _quoted(value):
+        out.insert(0, "'")
+    return out

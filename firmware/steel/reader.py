@@ -226,6 +226,28 @@ class Reader:
             return char(rest)
         raise self.error("unknown character name #\\%s" % rest, line, col)
 
+    def _read_bar_symbol(self):
+        """``|any text|``: a symbol whose name may hold spaces and delimiters (``\\|``
+        and ``\\\\`` escape a bar and a backslash)."""
+        line, col = self.line, self.col
+        self._advance()
+        text = self.text
+        n = len(text)
+        out = []
+        while True:
+            if self.i >= n:
+                raise self.error("unterminated |symbol|", line, col)
+            c = text[self.i]
+            if c == "|":
+                self._advance()
+                return intern("".join(out))
+            if c == "\\" and self.i + 1 < n:
+                out.append(text[self.i + 1])
+                self._advance(2)
+                continue
+            out.append(c)
+            self._advance()
+
     def _atom(self, tok, line, col):
         if tok == "#t" or tok == "#true":
             return True
@@ -238,6 +260,8 @@ class Reader:
             return num
         if tok.startswith("#:") and len(tok) > 2:
             return intern(tok)  # a keyword such as #:mutable, read as a symbol (as Steel does)
+        if tok.startswith("#%") and len(tok) > 2:
+            return intern(tok)  # Steel's names for its primitives, such as #%void
         if tok[0] == "#":
             raise self.error("unknown syntax %s" % tok, line, col)
         return intern(tok)
@@ -318,6 +342,9 @@ class Reader:
                 done = True
             elif c == "#" and self.i + 1 < n and text[self.i + 1] == "\\":
                 datum = self._read_char()
+                done = True
+            elif c == "|":
+                datum = self._read_bar_symbol()
                 done = True
             else:
                 tok = self._token_text()

@@ -46,12 +46,14 @@ def _is_pair(x):
 
 
 class _Seq:
-    """The matches of a pattern under an ellipsis: one binding per repetition."""
+    """The matches of a pattern under an ellipsis: one binding per repetition.  ``depth``
+    is how many ellipses the pattern variable was under (``items`` may be empty)."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "depth")
 
-    def __init__(self, items):
+    def __init__(self, items, depth=1):
         self.items = items
+        self.depth = depth
 
 
 class Macro:
@@ -188,8 +190,9 @@ def _match(macro, pat, form, binds):
             if not _match(macro, repeated, fitems[i], b):
                 return False
             reps.append(b)
+        depths = _depths(macro, repeated, False)
         for var in _pattern_vars(macro, repeated):
-            binds[var] = _Seq([b[var] for b in reps])
+            binds[var] = _Seq([b[var] for b in reps], depths.get(var, 0) + 1)
         for j in range(len(after)):
             if not _match(macro, after[j], fitems[len(before) + nrep + j], binds):
                 return False
@@ -285,8 +288,46 @@ def _instantiate(macro, tmpl, binds, renames, mark, pos):
     return tmpl
 
 
+def _depths(macro, pat, template):
+    """{pattern variable: how many ellipses it appears under in ``pat``} (the deepest
+    occurrence).  In a template, ``(... ...)`` escapes are skipped."""
+    out = {}
+    stack = [(pat, 0)]
+    while stack:
+        p, d = stack.pop()
+        if is_identifier(p):
+            b = base_symbol(p)
+            if b not in macro.literals and b is not UNDERSCORE and b is not macro.ellipsis:
+                if out.get(p, -1) < d:
+                    out[p] = d
+        elif _is_pair(p):
+            if template and _is_ellipsis(macro, p.car):
+                continue
+            items, tail = _list_parts(p)
+            i = 0
+            while i < len(items):
+                k = 0
+                while i + 1 + k < len(items) and _is_ellipsis(macro, items[i + 1 + k]):
+                    k += 1
+                stack.append((items[i], d + k))
+                i += 1 + k
+            if tail is not NIL:
+                stack.append((tail, d))
+        elif type(p) is list:
+            stack.append((_rebuild(p, NIL), d))
+    return out
+
+
 def _expand_ellipsis(macro, sub, binds, renames, mark, pos, depth):
-    vars_here = [v for v in _pattern_vars(macro, sub) if v in binds and type(binds[v]) is _Seq]
+    # The variables this ellipsis iterates: those bound under more ellipses than they
+    # appear under inside ``sub``.  A variable bound under one ellipsis and used under
+    # two (``(x ...) ...`` with x from ``(x y ...) ...``) repeats whole, as in Steel.
+    occurs = _depths(macro, sub, True)
+    vars_here = [
+        v
+        for v in occurs
+        if v in binds and type(binds[v]) is _Seq and binds[v].depth > occurs[v]
+    ]
     if not vars_here:
         raise SteelError(
             BAD_SYNTAX, "syntax-rules: ... follows a template without pattern variables"

@@ -19,7 +19,7 @@ vector                 ``list`` (mutable)
 hash map / hash set    :class:`HashMap` / :class:`HashSet` (immutable, persistent)
 void                   :data:`VOID`
 procedure              :class:`Closure`, :class:`Primitive`, :class:`Control`,
-                       :class:`Continuation`
+                       :class:`Continuation`, :class:`~firmware.steel.objects.Parameter`
 struct                 :class:`Struct` of a :class:`StructType`
 error object           :class:`firmware.steel.errors.SteelError`
 =====================  =========================================
@@ -33,6 +33,7 @@ import sys
 
 from .condition import GENERIC, SteelError
 from .numtypes import Complex, Rational
+from .objects import Box, Parameter
 
 
 class _OrderedTable:
@@ -159,7 +160,15 @@ class _Nil:
 
 
 class _Void:
+    """Steel's void value.  ``void`` names it (it is a value in Steel, not a procedure);
+    calling it with no arguments gives itself, so Scheme's ``(void)`` works too.  The
+    class attributes describe it in the built-ins reference like a procedure."""
+
     __slots__ = ()
+    name = "void"
+    min = 0
+    max = 0
+    doc = "the void value; (void) with no arguments also gives it"
 
     def __repr__(self):
         return "#<void>"
@@ -260,6 +269,8 @@ _SET = 6
 _STRUCT = 7
 _RATIONAL = 8
 _COMPLEX = 9
+_BYTES = 10
+_BOX = 11
 
 
 def hash_key(v):
@@ -275,6 +286,10 @@ def hash_key(v):
         return (_RATIONAL, v.num, v.den)
     if t is Complex:
         return (_COMPLEX, hash_key(v.re), hash_key(v.im))
+    if t is bytearray:
+        return (_BYTES, bytes(v))
+    if t is Box:
+        return (_BOX, hash_key(v.v))
     if t is Pair or t is SrcPair or t is list or t is HashMap or t is HashSet or t is Struct:
         return _container_key(v)
     return v  # procedures, ports...: identity
@@ -438,13 +453,19 @@ def new_table():
 
 
 class StructType:
-    __slots__ = ("name", "field_names", "mutable", "transparent")
+    """A record type.  ``proc_field`` makes instances callable (``#:prop:procedure``): a
+    field index whose value is called with the arguments, or a procedure called with the
+    instance and the arguments; ``printer`` is a ``#:printer`` procedure or None."""
+
+    __slots__ = ("name", "field_names", "mutable", "transparent", "proc_field", "printer")
 
     def __init__(self, name, field_names, mutable=False, transparent=True):
         self.name = name
         self.field_names = field_names
         self.mutable = mutable
         self.transparent = transparent
+        self.proc_field = None
+        self.printer = None
 
 
 class Struct:
@@ -525,13 +546,16 @@ class Control:
 
 
 class Continuation:
-    """An escape-only continuation made by ``call/cc``; valid while its frame is live."""
+    """A continuation made by ``call/cc``: ``saved`` is the copy of the VM stack to
+    resume, ``marker`` identifies its ``call/cc`` frame while that is still on the stack
+    (see :mod:`firmware.steel.continuations`)."""
 
-    __slots__ = ("marker", "task")
+    __slots__ = ("marker", "interp", "saved")
 
-    def __init__(self, marker, task):
+    def __init__(self, marker, interp, saved):
         self.marker = marker
-        self.task = task
+        self.interp = interp
+        self.saved = saved
 
 
 class Cell:
@@ -545,40 +569,11 @@ class Cell:
         self.inlined = False
 
 
-class OutputPort:
-    """A string port (``open-output-string``) or a port that forwards to a sink."""
-
-    __slots__ = ("chunks", "sink")
-
-    def __init__(self, sink=None):
-        self.chunks = []
-        self.sink = sink
-
-    def write(self, s):
-        if self.sink is not None:
-            self.sink(s)
-        else:
-            self.chunks.append(s)
-
-    def getvalue(self):
-        s = "".join(self.chunks)
-        self.chunks = [s]
-        return s
-
-
-class InputPort:
-    """A string input port (``open-input-string``)."""
-
-    __slots__ = ("text", "pos")
-
-    def __init__(self, text):
-        self.text = text
-        self.pos = 0
-
-
 def is_procedure(x):
     t = type(x)
-    return t is Closure or t is Primitive or t is Control or t is Continuation
+    if t is Struct:
+        return x.type.proc_field is not None
+    return t is Closure or t is Primitive or t is Control or t is Continuation or t is Parameter
 
 
 def is_list(x):

@@ -11,12 +11,11 @@ Errors unwind the task's stack to the innermost ``with-handler`` frame; resource
 (memory, steps, kill) cannot be caught by the program.
 """
 
-from . import context
+from . import context, continuations
 from .codegen import JUMP
 from .errors import (
     ARITY_MISMATCH,
     FREE_IDENTIFIER,
-    GENERIC,
     KILLED,
     TYPE_MISMATCH,
     SteelError,
@@ -24,8 +23,19 @@ from .errors import (
     host_error,
 )
 from .memory import FRAME, PAIR, SLOT
+from .objects import Parameter
 from .printer import write_string
-from .values import NIL, UNDEFINED, VOID, Closure, Continuation, Control, Pair, Primitive
+from .values import (
+    NIL,
+    UNDEFINED,
+    VOID,
+    Closure,
+    Continuation,
+    Control,
+    Pair,
+    Primitive,
+    Struct,
+)
 
 READY = "ready"
 RUNNING = "running"
@@ -47,11 +57,6 @@ def handler_frame(F, v):
     return v
 
 
-def escape_frame(F, v):
-    """Marks the extent of a ``call/cc``; a normal return passes through."""
-    return v
-
-
 class Task:
     __slots__ = (
         "interp",
@@ -68,6 +73,7 @@ class Task:
         "wait_reason",
         "run_start",
         "left",
+        "dynamic",
     )
 
     def __init__(self, interp, proc, args, name=None):
@@ -87,6 +93,7 @@ class Task:
         # through the VM (a host procedure): the host reads the exact step count there.
         self.run_start = 0
         self.left = 0
+        self.dynamic = None  # Parameter -> value, while a parameterize is in effect
         interp.tasks.append(self)
 
     @property
@@ -243,7 +250,17 @@ class Task:
         if f is JUMP:
             return VOID
         if t is Continuation:
-            return self._escape(f, args, pos)
+            return continuations.invoke(self, f, args, pos)
+        if t is Struct and f.type.proc_field is not None:
+            return self._apply_struct(f, args, pos)
+        if t is Parameter:
+            if len(args) != 1:
+                raise SteelError(
+                    ARITY_MISMATCH, "%s: expected 0 arguments, got %d" % (f.name, len(args) - 1)
+                ).locate(pos)
+            return f.value_in(self.interp)
+        if f is VOID and len(args) == 1:
+            return VOID  # Scheme's (void); in Steel void is the value itself
         if f is UNDEFINED:
             raise SteelError(
                 FREE_IDENTIFIER, "procedure called before its definition has run"
@@ -252,22 +269,12 @@ class Task:
             TYPE_MISMATCH, "application not a procedure: %s" % write_string(f, 60)
         ).locate(pos)
 
-    def _escape(self, cont, args, pos):
-        if cont.task is not self:
-            raise SteelError(GENERIC, "continuation used outside the task that made it").locate(pos)
-        stack = self.stack
-        for i in range(len(stack) - 1, -1, -1):
-            k, F = stack[i]
-            if k is escape_frame and F is cont.marker:
-                del stack[i:]
-                if len(args) == 2:
-                    return args[1]
-                if len(args) == 1:
-                    return VOID
-                raise SteelError(ARITY_MISMATCH, "continuation: expected 1 argument").locate(pos)
-        raise SteelError(
-            GENERIC, "continuation invoked after its extent ended (continuations are escape-only)"
-        ).locate(pos)
+    def _apply_struct(self, s, args, pos):
+        """A call to an instance of a struct with ``#:prop:procedure``."""
+        proc = s.type.proc_field
+        if type(proc) is int:
+            return (s.fields[proc], args, None, pos)
+        return (proc, [None, s] + args[1:], None, pos)
 
     def _unwind(self, e):
         """Hand ``e`` to the innermost handler (returns the call to make) or fail the task."""
@@ -279,6 +286,7 @@ class Task:
                 k, F = stack[i]
                 if k is handler_frame:
                     handler = F[0]
+                    continuations.undo_dynamic(stack, i)
                     del stack[i:]
                     value = e.payload if e.payload is not None else e
                     return (handler, [None, value], None, None)

@@ -1,4 +1,5 @@
-from firmware.steel.values import EOF, VOID, InputPort, OutputPort
+from firmware.steel.ports import InputPort, OutputPort
+from firmware.steel.values import EOF, VOID
 
 from .test_lib_support import ch, fails, lst, make_lib, sym
 

@@ -1,3 +1,4 @@
+from firmware.steel.ports import OutputPort
 from firmware.steel.values import (
     EOF,
     NIL,
@@ -5,7 +6,6 @@ from firmware.steel.values import (
     Char,
     HashMap,
     HashSet,
-    OutputPort,
     Pair,
     SrcPair,
     Struct,
@@ -96,7 +96,8 @@ def test_equal_structs():
     cell = StructType("cell", ["v"], mutable=True)
     assert call("equal?", Struct(point, [1, 2]), Struct(point, [1, 2])) is True
     assert call("equal?", Struct(point, [1, 2]), Struct(point, [1, 3])) is False
-    assert call("equal?", Struct(opaque, [1]), Struct(opaque, [1])) is False
+    assert call("equal?", Struct(opaque, [1]), Struct(opaque, [1])) is True  # fields, as Steel
+    assert call("equal?", Struct(opaque, [1]), Struct(opaque, [2])) is False
     s = Struct(opaque, [1])
     assert call("equal?", s, s) is True
     a = Struct(cell, [None])
@@ -160,8 +161,7 @@ def test_not_and_type_predicates():
         for v in no:
             assert call(name, v) is False, (name, v)
     assert call("list?", call("range", 100000)) is True
-    assert call("void") is VOID
-    assert call("void", 1, 2) is VOID
+    assert LIB.table["void"] is VOID  # a value in Steel
     assert call("eof-object?", EOF) is True
     assert call("output-port?", OutputPort()) is True
 

@@ -9,7 +9,8 @@ from firmware.steel.lib import install_all
 from firmware.steel.library import Library
 from firmware.steel.memory import Meter
 from firmware.steel.printer import write_string
-from firmware.steel.values import NIL, OutputPort, Pair, char, from_list, intern
+from firmware.steel.ports import OutputPort
+from firmware.steel.values import NIL, Pair, char, from_list, intern
 
 from .support import raises
 

@@ -9,10 +9,13 @@ library departs from Steel.
 
 from . import (
     arithmetic,
+    boxes,
+    bytevectors,
     chars,
     division,
     formatting,
     hashes,
+    inports,
     integers,
     io,
     json_codec,
@@ -22,6 +25,7 @@ from . import (
     predicates,
     rand,
     strings,
+    symbols,
     transcendental,
     vectors,
 )
@@ -40,6 +44,10 @@ MODULES = (
     vectors,
     hashes,
     io,
+    inports,
+    bytevectors,
+    boxes,
+    symbols,
     formatting,
     json_codec,
     rand,

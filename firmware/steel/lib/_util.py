@@ -111,6 +111,15 @@ def renamed(fn, old, new):
     return alias
 
 
+def same_as(lib, new, old):
+    """Define ``new`` as another name of the library procedure ``old`` (its own
+    Primitive, so that its errors and its documentation carry its own name)."""
+    p = lib.table[old]
+    head, _, _ = p.doc.partition(" — ")
+    doc = "(" + new + head[len(old) + 1 :] + " — same as " + old
+    lib.define(new, renamed(p.fn, old, new), p.min, p.max, doc)
+
+
 def list_of(meter, items):
     """A Steel list of the Python sequence ``items``, charged to ``meter`` first."""
     n = len(items)

@@ -1,61 +1,17 @@
-"""Output to the interpreter's current output port or to a port argument; string ports.
+"""Output: display, write, print and their line forms, characters, bytes, string ports.
 
-The current output port is read from ``lib.output`` at every call, so the interpreter may
-redirect it (``with-output-to-string``).  Text written to a string port stays in memory
-and is charged to the meter; text written to a port with a sink is not.
+Without a port argument everything goes to the current output port: the interpreter's
+output, or whatever ``parameterize`` made ``current-output-port``.  Text written to a
+string port stays in memory and is charged to the meter; text written to a port with a
+sink is not.  Reading is in ``inports``.
 """
 
-from ..errors import type_error
+from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import CHAR, OBJECT
-from ..printer import display_string, write_string
-from ..values import EOF, VOID, Char, InputPort, OutputPort, char
-from ._util import need_nat, need_str
-
-
-def _in(who, p, pos=1):
-    if type(p) is not InputPort:
-        raise type_error(who, "an input port", p, pos)
-    return p
-
-
-def read_line(p):
-    _in("read-line", p)
-    text = p.text
-    i = p.pos
-    if i >= len(text):
-        return EOF
-    j = text.find("\n", i)
-    if j < 0:
-        p.pos = len(text)
-        return text[i:]
-    p.pos = j + 1
-    return text[i:j]
-
-
-def read_char(p):
-    _in("read-char", p)
-    if p.pos >= len(p.text):
-        return EOF
-    c = p.text[p.pos]
-    p.pos += 1
-    return char(c)
-
-
-def peek_char(p):
-    _in("peek-char", p)
-    if p.pos >= len(p.text):
-        return EOF
-    return char(p.text[p.pos])
-
-
-def read_string(k, p):
-    need_nat("read-string", k, 1)
-    _in("read-string", p, 2)
-    if p.pos >= len(p.text) and k > 0:
-        return EOF
-    s = p.text[p.pos : p.pos + k]
-    p.pos += len(s)
-    return s
+from ..ports import CURRENT_ERROR, CURRENT_INPUT, CURRENT_OUTPUT, InputPort, OutputPort
+from ..values import EOF, VOID, Char, Symbol
+from ._util import need_str, same_as
+from .render import render
 
 
 def eof_object():
@@ -74,13 +30,26 @@ def input_port_p(v):
     return type(v) is InputPort
 
 
+def port_p(v):
+    return type(v) is OutputPort or type(v) is InputPort
+
+
+def _close(who):
+    def close(port):
+        if not port_p(port):
+            raise type_error(who, "a port", port, 1)
+        return VOID
+
+    return close
+
+
 def install(lib):
     meter = lib.meter
     d = lib.define
 
     def emit(who, text, port, pos):
         if port is None:
-            port = lib.output
+            port = lib.current_output()
         elif type(port) is not OutputPort:
             raise type_error(who, "an output port", port, pos)
         if port.sink is None:
@@ -89,10 +58,16 @@ def install(lib):
         return VOID
 
     def display(v, port=None):
-        return emit("display", v if type(v) is str else display_string(v), port, 2)
+        return emit("display", render(v, "display"), port, 2)
 
     def write(v, port=None):
-        return emit("write", write_string(v), port, 2)
+        return emit("write", render(v, "write"), port, 2)
+
+    def print_(v, port=None):
+        return emit("print", render(v, "print"), port, 2)
+
+    def println(v, port=None):
+        return emit("println", render(v, "print") + "\n", port, 2)
 
     def newline(port=None):
         return emit("newline", "\n", port, 1)
@@ -101,18 +76,50 @@ def install(lib):
         need_str("write-string", s, 1)
         return emit("write-string", s, port, 2)
 
+    def write_line(v, port=None):
+        return emit("write-line!", render(v, "display") + "\n", port, 2)
+
     def write_char(c, port=None):
         if type(c) is not Char:
             raise type_error("write-char", "a char", c, 1)
         return emit("write-char", c.c, port, 2)
+
+    def write_byte(b, port=None):
+        if type(b) is not int:
+            raise type_error("write-byte", "a byte (an integer 0-255)", b, 1)
+        if not 0 <= b <= 255:
+            raise SteelError(CONTRACT_VIOLATION, "write-byte: %d is not a byte (0-255)" % b)
+        return _emit_bytes("write-byte", bytearray([b]), port)
+
+    def write_bytes(data, port=None):
+        if type(data) is not bytearray:
+            raise type_error("write-bytes", "a bytevector", data, 1)
+        return _emit_bytes("write-bytes", data, port)
+
+    def _emit_bytes(who, data, port):
+        if port is None:
+            port = lib.current_output()
+        elif type(port) is not OutputPort:
+            raise type_error(who, "an output port", port, 2)
+        if port.sink is None:
+            meter.charge(OBJECT + CHAR * len(data))
+        port.write_bytes(data)
+        return VOID
 
     def displayln(*args):
         port = None
         if len(args) > 1 and type(args[-1]) is OutputPort:
             port = args[-1]
             args = args[:-1]
-        text = " ".join([a if type(a) is str else display_string(a) for a in args])
+        text = " ".join([render(a, "display") for a in args])
         return emit("displayln", text + "\n", port, len(args) + 1)
+
+    def simple_display(*args):
+        return emit("simple-display", "".join([render(a, "display") for a in args]), None, 1)
+
+    def simple_displayln(*args):
+        text = "".join([render(a, "display") for a in args])
+        return emit("simple-displayln", text + "\n", None, 1)
 
     def open_output_string():
         meter.charge(OBJECT)
@@ -121,19 +128,44 @@ def install(lib):
     def get_output_string(port):
         if type(port) is not OutputPort:
             raise type_error("get-output-string", "an output port", port, 1)
-        s = port.getvalue()
-        return s
+        return port.getvalue()
 
-    def open_input_string(s):
-        need_str("open-input-string", s, 1)
-        meter.charge(OBJECT)
-        return InputPort(s)
+    def get_output_bytevector(port):
+        if type(port) is not OutputPort:
+            raise type_error("get-output-bytevector", "an output port", port, 1)
+        data = port.getbytes()
+        meter.charge(OBJECT + len(data))
+        return data
 
+    def help_(*names):
+        """``(help name ...)``: what the built-ins of those names do."""
+        lines = []
+        for n in names:
+            label = n.name if type(n) is Symbol else render(n, "display")
+            p = lib.table.get(label) if type(n) is Symbol else None
+            doc = getattr(p, "doc", None) if p is not None else None
+            lines.append("%s: %s" % (label, doc) if doc else "%s: no documentation" % label)
+        return emit("help", "\n".join(lines) + "\n", None, 1)
+
+    d("%help", help_, 0, -1, "(%help name ...) — used by help")
     d("display", display, 1, 2, "(display v [port]) — writes v as display shows it; void")
     d("write", write, 1, 2, "(write v [port]) — writes the external representation of v; void")
+    d(
+        "print",
+        print_,
+        1,
+        2,
+        "(print v [port]) — writes v as the REPL shows it (data quoted: 'sym, '(1 2)); void",
+    )
+    d("println", println, 1, 2, "(println v [port]) — print, then a newline; void")
     d("newline", newline, 0, 1, "(newline [port]) — writes a newline; void")
     d("write-string", write_string_, 1, 2, "(write-string s [port]) — writes the string s; void")
+    d("write-line!", write_line, 1, 2, "(write-line! v [port]) — displays v and a newline; void")
     d("write-char", write_char, 1, 2, "(write-char c [port]) — writes the character c; void")
+    d("write-byte", write_byte, 1, 2, "(write-byte b [port]) — writes the byte b (0-255); void")
+    d("write-u8", write_byte, 1, 2, "(write-u8 b [port]) — same as write-byte")
+    d("write-bytes", write_bytes, 1, 2, "(write-bytes bv [port]) — writes the bytevector's bytes")
+    d("write-bytevector", write_bytes, 1, 2, "(write-bytevector bv [port]) — same as write-bytes")
     d(
         "displayln",
         displayln,
@@ -142,11 +174,33 @@ def install(lib):
         "(displayln v ... [port]) — displays the values separated by spaces, then a newline; void",
     )
     d(
+        "simple-display",
+        simple_display,
+        0,
+        -1,
+        "(simple-display v ...) — displays the values with nothing between them; void",
+    )
+    d(
+        "simple-displayln",
+        simple_displayln,
+        0,
+        -1,
+        "(simple-displayln v ...) — simple-display, then a newline; void",
+    )
+    same_as(lib, "stdout-simple-displayln", "simple-displayln")
+    d(
         "open-output-string",
         open_output_string,
         0,
         0,
         "(open-output-string) — a new port that collects what is written to it",
+    )
+    d(
+        "open-output-bytevector",
+        open_output_string,
+        0,
+        0,
+        "(open-output-bytevector) — a new port that collects bytes (same as a string port)",
     )
     d(
         "get-output-string",
@@ -156,29 +210,19 @@ def install(lib):
         "(get-output-string port) — everything written to the string port so far",
     )
     d(
-        "open-input-string",
-        open_input_string,
+        "get-output-bytevector",
+        get_output_bytevector,
         1,
         1,
-        "(open-input-string s) — a new input port that reads the characters of s",
-    )
-    d(
-        "read-line",
-        read_line,
-        1,
-        1,
-        "(read-line port) — the next line of port without its newline, or the eof object",
-    )
-    d("read-char", read_char, 1, 1, "(read-char port) — the next character of port, or eof")
-    d("peek-char", peek_char, 1, 1, "(peek-char port) — the next character without consuming it")
-    d(
-        "read-string",
-        read_string,
-        2,
-        2,
-        "(read-string k port) — the next k characters (fewer at the end), or eof",
+        "(get-output-bytevector port) — the UTF-8 bytes written to the port so far",
     )
     d("eof-object", eof_object, 0, 0, "(eof-object) — the end-of-file object")
     d("eof-object?", eof_object_p, 1, 1, "(eof-object? v) — #t if v is the end-of-file object")
     d("output-port?", output_port_p, 1, 1, "(output-port? v) — #t if v is an output port")
     d("input-port?", input_port_p, 1, 1, "(input-port? v) — #t if v is an input port")
+    d("port?", port_p, 1, 1, "(port? v) — #t if v is a port")
+    for name in ("close-port", "close-input-port", "close-output-port", "flush-output-port"):
+        d(name, _close(name), 1, 1, "(%s port) — nothing to do for string ports; void" % name)
+    lib.table["current-output-port"] = CURRENT_OUTPUT
+    lib.table["current-input-port"] = CURRENT_INPUT
+    lib.table["current-error-port"] = CURRENT_ERROR

@@ -9,7 +9,7 @@ import math
 from ..errors import CONTRACT_VIOLATION, TYPE_MISMATCH, SteelError, type_error
 from ..memory import PAIR
 from ..values import NIL, Pair, SrcPair, hash_key
-from ._util import allocate, need_nat, show
+from ._util import allocate, elements, list_of, need_nat, show
 from .predicates import eq, equal, eqv
 
 
@@ -66,7 +66,18 @@ def _make_cxr(name):
     return cxr
 
 
-_CXR = ("caar cadr cdar cddr caaar caadr cadar caddr cdaar cdadr cddar cdddr cadddr cddddr").split()
+def _cxr_names():
+    """All 28 compositions of car and cdr of two to four steps (caar ... cddddr)."""
+    names = [""]
+    out = []
+    for _ in range(4):
+        names = [n + c for n in names for c in "ad"]
+        if len(names[0]) >= 2:
+            out.extend(["c%sr" % n for n in names])
+    return out
+
+
+_CXR = _cxr_names()
 
 
 def _nth(who, lst, k, pos=2):
@@ -208,6 +219,16 @@ def assv(v, lst):
 
 def assq(v, lst):
     return _assoc("assq", eq, v, lst)
+
+
+def make_push_back(meter):
+    def push_back(lst, v):
+        """``(push-back lst v)``: a new list of lst's elements followed by v."""
+        items = elements("push-back", lst, 1)
+        items.append(v)
+        return list_of(meter, items)
+
+    return push_back
 
 
 def install(lib):
@@ -382,6 +403,7 @@ def install(lib):
     d("cdr", cdr, 1, 1, "(cdr p) — the second element of the pair p (the rest of a list)")
     for name in _CXR:
         d(name, _make_cxr(name), 1, 1, "(%s p) — the composition of car/cdr its name spells" % name)
+    d("push-back", make_push_back(lib.meter), 2, 2, "(push-back lst v) — a new list: lst, then v")
     d("first", _first, 1, 1, "(first lst) — the first element of a non-empty list")
     d("rest", _rest, 1, 1, "(rest lst) — the list without its first element")
     d("second", second, 1, 1, "(second lst) — the second element of lst")

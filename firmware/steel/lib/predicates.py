@@ -3,20 +3,18 @@
 import math
 
 from ..numtypes import Complex, Rational
+from ..objects import Box
 from ..values import (
     NIL,
     VOID,
     Char,
-    Closure,
-    Continuation,
-    Control,
     HashMap,
     HashSet,
     Pair,
-    Primitive,
     SrcPair,
     Struct,
     Symbol,
+    is_procedure,
 )
 
 
@@ -99,6 +97,15 @@ def equal(a, b):
         elif tx is Char:
             if x.c != y.c:
                 return False
+        elif tx is Symbol:
+            if x.name != y.name:  # an uninterned symbol equals the interned one
+                return False
+        elif tx is bytearray:
+            if x != y:
+                return False
+        elif tx is Box:
+            stack.append(x.v)
+            stack.append(y.v)
         elif tx is Rational:
             if x.num != y.num or x.den != y.den:
                 return False
@@ -138,7 +145,8 @@ def equal(a, b):
                 if hk not in yd:
                     return False
         elif tx is Struct:
-            if x.type is not y.type or not x.type.transparent:
+            # Fields are compared whatever the struct's options, as Steel's equal? does.
+            if x.type is not y.type:
                 return False
             if x.type.mutable:
                 if seen is None:
@@ -155,6 +163,14 @@ def equal(a, b):
         else:
             return False
     return True
+
+
+def atom_p(x):
+    """Steel's atom?: a number, string, symbol, boolean or character."""
+    t = type(x)
+    return (
+        t is int or t is float or t is Rational or t is str or t is Symbol or t is bool or t is Char
+    )
 
 
 def not_(x):
@@ -178,8 +194,7 @@ def symbol_p(x):
 
 
 def procedure_p(x):
-    t = type(x)
-    return t is Closure or t is Primitive or t is Control or t is Continuation
+    return is_procedure(x)
 
 
 def vector_p(x):
@@ -217,16 +232,13 @@ def struct_p(x):
     return type(x) is Struct
 
 
-def void(*args):
-    return VOID
-
-
 def install(lib):
     d = lib.define
     d("eq?", eq, 2, 2, "(eq? a b) — #t if a and b are the same object (or equal numbers/chars)")
     d("eqv?", eqv, 2, 2, "(eqv? a b) — like eq?, comparing numbers by exactness and value")
     d("equal?", equal, 2, 2, "(equal? a b) — #t if a and b are structurally equal")
     d("not", not_, 1, 1, "(not v) — #t if v is #f, else #f")
+    d("atom?", atom_p, 1, 1, "(atom? v) — #t for a number, string, symbol, boolean or char")
     d("boolean?", boolean_p, 1, 1, "(boolean? v) — #t if v is #t or #f")
     d("bool?", boolean_p, 1, 1, "(bool? v) — same as boolean?")
     d("char?", char_p, 1, 1, "(char? v) — #t if v is a character")
@@ -244,4 +256,4 @@ def install(lib):
     d("pair?", pair_p, 1, 1, "(pair? v) — #t if v is a pair (a non-empty list included)")
     d("list?", list_p, 1, 1, "(list? v) — #t if v is a proper list")
     d("struct?", struct_p, 1, 1, "(struct? v) — #t if v is an instance of a struct type")
-    d("void", void, 0, -1, "(void v ...) — the void value, ignoring any arguments")
+    lib.table["void"] = VOID  # a value in Steel; (void) also works, see the VM

@@ -62,12 +62,29 @@ def float_to_exact(x):
     return rational(n, 1 << -e)
 
 
+def _mixed(a, b, op):
+    """A float and a rational: computed exactly, then rounded once, as Steel does
+    (``(+ 0.25 1/3)`` is the float nearest 7/12).  None when the float is not finite."""
+    x = a if type(a) is float else b
+    if not is_finite(x):
+        return None
+    if type(a) is float:
+        a = float_to_exact(a)
+    else:
+        b = float_to_exact(b)
+    return to_float(op(a, b))
+
+
 def add(a, b):
     ta = type(a)
     tb = type(b)
     if ta is int and tb is int:
         return a + b
     if ta is float or tb is float:
+        if ta is Rational or tb is Rational:
+            r = _mixed(a, b, add)
+            if r is not None:
+                return r
         return to_float(a) + to_float(b)
     an, ad = parts(a)
     bn, bd = parts(b)
@@ -94,6 +111,10 @@ def mul(a, b):
     if ta is int and tb is int:
         return a * b
     if ta is float or tb is float:
+        if ta is Rational or tb is Rational:
+            r = _mixed(a, b, mul)
+            if r is not None:
+                return r
         return to_float(a) * to_float(b)
     an, ad = parts(a)
     bn, bd = parts(b)
@@ -115,6 +136,10 @@ def div(a, b):
     ta = type(a)
     tb = type(b)
     if ta is float or tb is float:
+        if (ta is Rational or tb is Rational) and a != 0 and b != 0:
+            r = _mixed(a, b, div)
+            if r is not None:
+                return r
         return _float_div(to_float(a), to_float(b))
     an, ad = parts(a)
     bn, bd = parts(b)
