@@ -8,8 +8,8 @@ from firmware.steel.errors import SteelError
 from firmware.steel.lib import install_all
 from firmware.steel.library import Library
 from firmware.steel.memory import Meter
-from firmware.steel.printer import write_string
 from firmware.steel.ports import OutputPort
+from firmware.steel.printer import write_string
 from firmware.steel.values import NIL, Pair, char, from_list, intern
 
 from .support import raises
