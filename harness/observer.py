@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -42,14 +42,32 @@ class Observed:
         return text if len(text) <= limit else text[:limit] + "..."
 
 
+class Gate(Protocol):
+    """Between the observer and its record on virtual time (an emulated fleet's
+    :class:`~emulator.device.ledger.Ledger`): told what the harness publishes, and hands over
+    what arrives on the clock's thread, at its virtual instant, in a fixed order."""
+
+    def sent(self, name: str, topic: str, payload: bytes, qos: int = 1) -> object: ...
+
+    def received(
+        self, name: str, topic: str, payload: bytes, deliver: Callable[[], None] | None = None
+    ) -> object: ...
+
+
+#: The observer's name in a gate.
+OBSERVER_PARTY = "observer"
+
+
 class Observer(MqttThing):
-    """Records every message; ``listeners`` are called on paho's thread for each one."""
+    """Records every message; ``listeners`` are called for each one (on paho's thread, or
+    the clock's thread when a :attr:`gate` is set)."""
 
     def __init__(self, *args: Any, now: Callable[[], float] = lambda: 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.now = now
         self.messages: list[Observed] = []
         self.listeners: list[Callable[[Observed], None]] = []
+        self.gate: Gate | None = None
         self._record_lock = threading.Lock()
         self._subscribed = False
 
@@ -69,11 +87,36 @@ class Observer(MqttThing):
         self._subscribed = True
         return result
 
+    def publish(
+        self,
+        topic: str,
+        payload: bytes | str | dict[str, Any] | list[Any],
+        qos: int = 1,
+        retain: bool = False,
+        timeout: float = 10.0,
+    ) -> Any:
+        """Publish as the cloud side (through the gate, if any: it is in flight from here)."""
+        gate = self.gate
+        if gate is not None:
+            body = payload.encode() if isinstance(payload, str) else payload
+            if isinstance(body, dict | list):
+                body = json.dumps(body).encode()
+            gate.sent(OBSERVER_PARTY, topic, body, qos)
+        return super().publish(topic, payload, qos, retain, timeout)
+
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        with self._record_lock:
-            seen = Observed(
-                len(self.messages), self.now(), msg.topic, bytes(msg.payload), bool(msg.retain)
+        topic, payload, retain = msg.topic, bytes(msg.payload), bool(msg.retain)
+        gate = self.gate
+        if gate is None:
+            self._record(topic, payload, retain)
+        else:
+            gate.received(
+                OBSERVER_PARTY, topic, payload, lambda: self._record(topic, payload, retain)
             )
+
+    def _record(self, topic: str, payload: bytes, retain: bool) -> None:
+        with self._record_lock:
+            seen = Observed(len(self.messages), self.now(), topic, payload, retain)
             self.messages.append(seen)
         for listener in list(self.listeners):
             listener(seen)

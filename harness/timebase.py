@@ -1,23 +1,23 @@
 """Time bases for scenarios: virtual (an emulated fleet's clock) and wall time (hardware).
 
 A scenario says "within 65 s"; the time base decides how to wait (DESIGN.md principle 4).
-On a virtual fleet the harness keeps the clock *held* whenever it is not waiting, so the
+On a virtual fleet the harness keeps the clock at a *horizon* whenever it is not waiting:
+the fleet finishes what is due at the current instant but time does not move, so the
 virtual time a step starts at is the time the previous one ended, however long the harness
-took in real time; a wait releases the hold and arms a barrier timer at its deadline that
-takes the hold back the instant virtual time reaches it.
+took in real time.  A wait moves the horizon to its deadline and has the clock evaluate
+the expectation at the end of every virtual instant (nothing due, nothing in flight), on
+the clock's own thread: it ends at the first instant the expectation holds, or exactly at
+the deadline.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
-from emulator.board.clock import Clock
-from emulator.device.inflight import InFlight
-
-_POLL = 0.005
+from emulator.board.clock import VirtualClock
 
 
 class WallTimeBase:
@@ -49,93 +49,49 @@ class WallTimeBase:
 
 
 class VirtualTimeBase:
-    """An autojumping virtual clock, held by the harness between waits.
+    """A virtual clock, held at its horizon by the harness between waits.
 
     ``real_limit`` bounds how long (real seconds) one wait may take, so a fleet whose clock
-    is stuck cannot hang a run.  ``inflight`` (optional) holds the clock for messages the
-    harness has received but not yet looked at; each poll settles those it has checked.
+    is stuck cannot hang a run.
     """
 
     virtual = True
 
-    def __init__(
-        self,
-        clock: Clock,
-        *,
-        real_limit: float = 600.0,
-        inflight: InFlight | None = None,
-    ) -> None:
+    def __init__(self, clock: VirtualClock, *, real_limit: float = 600.0) -> None:
         self.clock = clock
         self.real_limit = real_limit
-        self.inflight = inflight
         self._origin = clock.now()
-        self._held = False
         self.hold()
 
     def now(self) -> float:
         return self.clock.now() - self._origin
 
+    def at(self, clock_time: float) -> float:
+        """A time of the clock (a board's, say) in this time base."""
+        return clock_time - self._origin
+
     def hold(self) -> None:
-        if not self._held:
-            self.clock.hold()
-            self._held = True
+        """Time stays at the current instant (what is due there still runs)."""
+        self.clock.horizon = self.clock.now()
 
     def release(self) -> None:
-        if self._held:
-            self._held = False
-            self.clock.release()
+        self.clock.horizon = math.inf
 
     def sleep(self, seconds: float) -> None:
         self.wait_for(lambda: False, seconds)
 
-    def _check(self, predicate: Callable[[], bool]) -> bool:
-        inflight = self.inflight
-        if inflight is None:
-            return bool(predicate())
-        inflight.expire_old()
-        seen = inflight.delivered()
-        try:
-            return bool(predicate())
-        finally:
-            inflight.settle(seen)
-
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        if self._check(predicate):
-            return True
-        target = self.clock.now() + max(0.0, timeout)
-        lock = threading.Lock()
-        reached = threading.Event()
-
-        def barrier() -> None:  # on the clock's thread, at exactly ``target``
-            with lock:
-                if not reached.is_set():
-                    self.clock.hold()
-                    reached.set()
-
-        handle = self.clock.call_at(target, barrier)
-        self.release()
-        give_up = time.monotonic() + self.real_limit
-        satisfied = False
+        """True at the first instant ``predicate()`` holds (it is evaluated once per instant
+        in which something happened, on the clock's thread, and never again once it held);
+        False when the instant ``timeout`` seconds from now is over.  Time is held after."""
+        until = self.clock.now() + max(0.0, timeout)
         try:
-            while not reached.wait(_POLL):
-                if self._check(predicate):
-                    satisfied = True
-                    break
-                if time.monotonic() > give_up:
-                    raise TimeoutError(
-                        f"virtual time did not reach +{timeout:g}s within {self.real_limit:g} "
-                        "real seconds (is the fleet's clock running?)"
-                    )
-        finally:
-            with lock:
-                if reached.is_set():
-                    self._held = True  # the barrier's hold is ours now
-                else:
-                    handle.cancel()
-                    reached.set()
-                    self.hold()
-        # A predicate may consume what satisfied it (a message): never evaluate it twice.
-        return satisfied or self._check(predicate)
+            return self.clock.wait_until(predicate, until, self.real_limit)
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"virtual time did not reach +{timeout:g}s within {self.real_limit:g} real "
+                "seconds (is the fleet's clock running?)"
+            ) from exc
 
     def close(self) -> None:
         self.release()

@@ -7,13 +7,14 @@
 """
 
 from .board import App, VirtualBoard
-from .clock import Clock, RealTimeClock, TimerHandle, TimerScope, VirtualClock
+from .clock import Clock, TimerHandle, TimerScope, VirtualClock
 from .console import ConsolePort, SerialConsole
 from .flash import Flash, FlashImage, PowerLost
 from .fs import VirtualFileSystem
 from .i2c import Nack, VirtualI2C
 from .models import Constant, Environment, Noise, Sequence, Trace
 from .timeline import Event, Timeline
+from .wallclock import RealTimeClock
 
 __all__ = [
     "App",

@@ -20,10 +20,11 @@ Lifecycle, as on the real board:
   :class:`~emulator.board.flash.PowerLost` until ``power_on()``; ``power_cycle(off_for)``
   cuts and restores.
 
-Time: the board schedules on :attr:`timers`, a scope of the (possibly shared) clock that a
-reset cancels; ``delay_ms`` and I2C clock stretching *consume* virtual time (see
-:mod:`emulator.board.clock`).  Many boards may share one clock: a fleet then lives in one
-virtual time.
+Time: many boards may share one clock (a fleet then lives in one virtual time); each board
+reads its own :attr:`cpu` clock, the shared time plus what its CPU has spent on the work
+it is doing now (:mod:`emulator.board.cpu`), so ``delay_ms``, I2C clock stretching and a
+program's computation cost the board virtual time without holding up the others.  The
+board schedules on :attr:`timers`, a scope that a reset cancels.
 
 ``heap()`` is a model, not a measurement: the C3's initial MicroPython GC heap (64,000
 bytes) with 11,392 bytes used after boot (both from a C3 report, micropython#14293), plus
@@ -41,6 +42,7 @@ from firmware.agent import events, ports
 
 from .clock import Clock, VirtualClock
 from .console import SOFT_REBOOT, SerialConsole
+from .cpu import BoardClock
 from .flash import Flash, PowerLost
 from .fs import VirtualFileSystem
 from .gpio import HISTORY_LEN, Button, Change, Led, Pixel
@@ -95,21 +97,25 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
     ) -> None:
         self.name = name
         self.clock: Clock = clock if clock is not None else VirtualClock()
-        self.timers = self.clock.scope()
-        self.timeline = Timeline(self.clock.now, timeline_len)
+        # The board's own time: the shared clock plus its CPU's current work (see cpu.py).
+        # Everything on the board reads it, so what the board does mid-work is stamped at
+        # the instant it does it.
+        self.cpu = BoardClock(self.clock)
+        self.timers = self.cpu.scope()
+        self.timeline = Timeline(self.cpu.now, timeline_len)
         self.env = env if env is not None else Environment()
         self.flash = flash if flash is not None else Flash()
         self.flash.on_power_cut(self._flash_cut)
         self.fs = VirtualFileSystem(self.flash)
-        self.led = Led(self.clock, history_len)
-        self.pixel = Pixel(self.clock, history_len)
-        self.button = Button(self.clock, history_len)
+        self.led = Led(self.cpu, history_len)
+        self.pixel = Pixel(self.cpu, history_len)
+        self.button = Button(self.cpu, history_len)
         self.led.subscribe(self._led_changed)
         self.pixel.subscribe(self._pixel_changed)
         self.button.subscribe(self._button_changed)
-        self.i2c = VirtualI2C(self.clock, bus_time=bus_time, guard=self._check_power)
-        self.shtc3 = SHTC3(self.clock, self.env)
-        self.imu = ICM42670(self.clock, self.env)
+        self.i2c = VirtualI2C(self.cpu, bus_time=bus_time, guard=self._check_power)
+        self.shtc3 = SHTC3(self.cpu, self.env)
+        self.imu = ICM42670(self.cpu, self.env)
         self.i2c.attach(self.shtc3)
         self.i2c.attach(self.imu)
         self.serial = SerialConsole(self)
@@ -142,10 +148,10 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
 
     def delay_ms(self, ms: float) -> None:
         self._check_power()
-        self.clock.consume(max(0.0, ms) / 1000.0)
+        self.cpu.consume(max(0.0, ms) / 1000.0)
 
     def wall_time(self) -> float:
-        return self.clock.wall_time() + self.wall_skew
+        return self.cpu.wall_time() + self.wall_skew
 
     def heap(self) -> tuple[int, int]:
         """(free, total) bytes of the modelled MicroPython heap (see the module docstring)."""
@@ -162,11 +168,11 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
 
     def monotonic(self) -> float:
         """Monotonic seconds on the board's clock (what ``events.Tick.now`` carries)."""
-        return self.clock.now()
+        return self.cpu.now()
 
     def uptime(self) -> float:
         """Seconds since the last boot (``time.ticks_ms()`` counts from there)."""
-        return self.clock.now() - self.booted_at
+        return self.cpu.now() - self.booted_at
 
     def on_button(self, handler: Callable[[events.Button], None]) -> Callable[[], None]:
         """Deliver BOOT button changes as ``firmware.agent.events.Button`` events.
@@ -230,7 +236,7 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
         """Cut power, and restore it ``off_for`` virtual seconds later (at once if 0)."""
         self.power_cut()
         if off_for > 0:
-            self.clock.call_later(off_for, self.power_on)
+            self.cpu.call_later(off_for, self.power_on)
         else:
             self.power_on()
 
@@ -285,7 +291,7 @@ class VirtualBoard(ports.Board):  # type: ignore[misc]
 
     def _boot(self, reason: str, *, run_main: bool, raw: bool = False) -> None:
         self.boot_count += 1
-        self.booted_at = self.clock.now()
+        self.booted_at = self.cpu.now()
         self.heap_used_by_app = 0
         self.timeline.record("boot", reason)
         if run_main and self.app is not None:

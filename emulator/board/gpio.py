@@ -34,10 +34,11 @@ class Change(NamedTuple):
 class _Recorder:
     """Shared part of the pins: a value, a bounded change history, observers."""
 
-    __slots__ = ("_clock", "_listeners", "_value", "history")
+    __slots__ = ("_clock", "_initial", "_listeners", "_value", "history")
 
     def __init__(self, clock: Clock, initial: object, history_len: int | None) -> None:
         self._clock = clock
+        self._initial = initial
         self._value = initial
         self.history: deque[Change] = deque(maxlen=history_len)
         self._listeners: list[Callable[[Change], None]] = []
@@ -51,6 +52,18 @@ class _Recorder:
         for listener in list(self._listeners):
             listener(change)
         return True
+
+    def value_at(self, t: float) -> object:
+        """The value at time ``t``: what the last change at or before ``t`` set.
+
+        Why: a board stamps what it does at the instant its CPU reaches it, which may be
+        later than the shared clock while the board's work is in progress; whoever looks
+        "now" must not see a change from that board's future."""
+        for change in reversed(self.history):
+            if change.t <= t:
+                return change.value
+        full = self.history.maxlen is not None and len(self.history) == self.history.maxlen
+        return self._value if full else self._initial
 
     def subscribe(self, listener: Callable[[Change], None]) -> Callable[[], None]:
         """Call ``listener(change)`` on every change; returns an unsubscribe function."""
@@ -75,6 +88,9 @@ class Led(_Recorder):
     def on(self) -> bool:
         return bool(self._value)
 
+    def on_at(self, t: float) -> bool:
+        return bool(self.value_at(t))
+
     @property
     def level(self) -> int:
         """The GPIO7 pin level (active high, so equal to ``on``)."""
@@ -96,6 +112,10 @@ class Pixel(_Recorder):
     @property
     def color(self) -> tuple[int, int, int]:
         color: tuple[int, int, int] = self._value  # type: ignore[assignment]
+        return color
+
+    def color_at(self, t: float) -> tuple[int, int, int]:
+        color: tuple[int, int, int] = self.value_at(t)  # type: ignore[assignment]
         return color
 
     def set(self, r: int, g: int, b: int) -> bool:

@@ -420,7 +420,7 @@ class ReplSession:
     def _time_module(self) -> types.ModuleType:
         board = self._board
         mod = types.ModuleType("time")
-        consume = board.clock.consume
+        consume = board.cpu.consume
 
         def ticks_ms() -> int:
             return int(board.uptime() * 1000) & 0x3FFFFFFF

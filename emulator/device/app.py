@@ -8,18 +8,24 @@ ticks at the deadlines it asks for (on the board's virtual clock), network event
 presses.  The board starts it at every boot and stops it at every reset or power cut, so
 RAM state is lost exactly where a real board loses it.
 
-Time: running Steel code takes virtual time too.  Each VM step (a procedure call) costs
-:data:`STEP_SECONDS` of virtual time, an estimate for MicroPython on a 160 MHz ESP32-C3
-(about 10x the WebAssembly build's measured cost per call).  Without it a runaway program
-would hold virtual time still and a scenario could never get past it; with it, a
-1,000,000-step loop takes ~50 virtual seconds before the agent's step limit ends it, as it
-would on the board.
+Time: running Steel code takes virtual time, as it takes time on the board.  Each call
+into the agent is a *burst* of the board's CPU (:mod:`emulator.board.cpu`): it starts at
+the instant the event is handed over, and costs :data:`STEP_SECONDS` per VM step (a
+procedure call) plus whatever the board waited for (``delay_ms``, sensor conversions).
+What the agent does during the burst happens at the instant it reaches it: each action
+it emits is stamped with the board's time at that step and carried out then -- a
+``(mqtt-publish ...)`` made 300 steps into a slice leaves 300 steps' time after the slice
+began -- and the board is busy until the burst's end: what arrives for it meanwhile is
+handed over, in order, between bursts, as the board's main loop would.  Other boards are
+not held up: each has its own CPU.  A runaway loop therefore costs its own board 50 virtual
+seconds per million steps (the agent's step limit ends it there), and nothing else.
 """
 
 from __future__ import annotations
 
 import threading
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -32,7 +38,13 @@ from firmware.agent.core import Agent
 from firmware.agent.storage import Storage
 from firmware.agent.version import FIRMWARE_VERSION
 
+#: Virtual seconds one Steel VM step costs on the board (docs/device.md, "Computation
+#: costs virtual time", says how it was chosen).
 STEP_SECONDS = 50e-6
+#: Virtual seconds the agent's own work costs per event it handles (decoding a message,
+#: the scheduler's round), before any Steel code runs.  Never zero: what a device does in
+#: answer to something happens strictly after it, so no answer can overtake its cause.
+EVENT_SECONDS = 0.5e-3
 
 Trace = Callable[[str, dict[str, Any]], None]
 
@@ -69,6 +81,31 @@ class Network(Protocol):
     ) -> Link: ...
 
 
+class StampedAgent(Agent):  # type: ignore[misc]
+    """The firmware's agent, unchanged but for one thing: every action it emits is stamped
+    with the board time at which it was emitted (mid-slice, see the module docstring)."""
+
+    def __init__(self, *args: Any, stamp: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stamp = stamp
+        self._stamps: list[float] = []
+
+    def emit(self, action: object) -> None:
+        super().emit(action)
+        self._stamps.append(self._stamp())
+
+    def take_stamps(self) -> list[float]:
+        stamps, self._stamps = self._stamps, []
+        return stamps
+
+
+def live_steps(agent: Agent) -> int:
+    """VM steps the agent's programs have run, counting the slice running now."""
+    rt = agent.programs.runtime
+    live = rt.interp.live_steps() if rt is not None else 0
+    return int(agent.metrics.vm_steps_retired + live)
+
+
 class AgentApp:
     """The firmware agent as the board's ``App``; one instance per board, across boots."""
 
@@ -80,20 +117,24 @@ class AgentApp:
         seed: int | None = None,
         firmware_version: str = FIRMWARE_VERSION,
         step_seconds: float = STEP_SECONDS,
+        event_seconds: float = EVENT_SECONDS,
     ) -> None:
         self.network = network
         self.trace = trace
         self.seed = seed
         self.firmware_version = firmware_version
         self.step_seconds = step_seconds
+        self.event_seconds = event_seconds
         self.board: VirtualBoard | None = None
-        self.agent: Agent | None = None
+        self.agent: StampedAgent | None = None
         self.link: Link | None = None
         self.boot_error: str | None = None
         self.boots = 0
-        self._generation = 0  # events from a previous boot's link are dropped
-        self._tick: TimerHandle | None = None
-        self._steps = 0
+        self.busy_until = 0.0  # the board's CPU is busy until then (virtual seconds)
+        self.cpu_seconds = 0.0  # virtual CPU time spent in all bursts, for metrics
+        self._generation = 0  # events and actions from a previous boot are dropped
+        self._wake: TimerHandle | None = None
+        self._inbox: deque[object] = deque()
 
     # --- the board's App protocol -------------------------------------------------------
 
@@ -102,7 +143,8 @@ class AgentApp:
         self.boots += 1
         self._generation += 1
         generation = self._generation
-        self._steps = 0
+        self._inbox.clear()
+        self.busy_until = board.clock.now()
         try:
             storage = Storage(board.fs)
             config = load_config(storage)
@@ -114,7 +156,7 @@ class AgentApp:
             board.main_exited()
             return
         self.boot_error = None
-        self.agent = Agent(
+        self.agent = StampedAgent(
             config,
             board,
             board.fs,
@@ -122,6 +164,7 @@ class AgentApp:
             trace=self.trace,
             seed=self.seed,
             storage=storage,
+            stamp=board.cpu.now,
         )
 
         def post(event: object) -> None:
@@ -136,9 +179,10 @@ class AgentApp:
         # May be called from inside a port call (a power cut during a flash write): only
         # flags and non-blocking requests here.
         self._generation += 1
-        if self._tick is not None:
-            self._tick.cancel()
-            self._tick = None
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        self._inbox.clear()
         self.agent = None
         if self.link is not None:
             link, self.link = self.link, None
@@ -155,51 +199,88 @@ class AgentApp:
     # --- feeding the agent ----------------------------------------------------------------
 
     def _deliver(self, generation: int, event: object) -> None:
-        if generation != self._generation or self.agent is None or self.board is None:
+        """An event for the agent (clock thread): now, or after the work the board is busy
+        with, in arrival order."""
+        board = self.board
+        if generation != self._generation or self.agent is None or board is None:
             return
-        # Stamped on arrival, in the board's time (links run on other threads and clocks).
-        event.now = self.board.monotonic()  # type: ignore[attr-defined]
+        if self._inbox or board.clock.now() < self.busy_until:
+            self._inbox.append(event)
+            self._schedule()
+            return
+        self._handle(event)
+
+    def _handle(self, event: object) -> None:
+        board = self.board
+        assert board is not None
+        # Stamped when the board takes it, in the board's time.
+        event.now = board.monotonic()  # type: ignore[attr-defined]
         self._run(lambda agent: agent.handle(event))
 
-    def _on_tick(self, generation: int) -> None:
-        self._tick = None
-        if generation != self._generation or self.agent is None or self.board is None:
+    def _on_wake(self, generation: int) -> None:
+        self._wake = None
+        board = self.board
+        if generation != self._generation or self.agent is None or board is None:
             return
-        now = self.board.monotonic()
-        self._run(lambda agent: agent.handle(events.Tick(now)))
+        if self._inbox:
+            self._handle(self._inbox.popleft())
+        else:
+            now = board.monotonic()
+            self._run(lambda agent: agent.handle(events.Tick(now)))
 
     def _run(self, step: Callable[[Agent], list[object]]) -> None:
-        agent = self.agent
-        board = self.board
+        """One burst: run ``step``, charge its CPU time, carry out its actions at the
+        instants they were emitted, and schedule the next wake-up."""
+        agent, board = self.agent, self.board
         if agent is None or board is None:
             return
+        cpu = board.cpu
+        seconds, overhead = self.step_seconds, self.event_seconds
+        base = live_steps(agent)
+        start = board.clock.now()
+        cpu.begin(lambda: overhead + (live_steps(agent) - base) * seconds)
         try:
             actions = step(agent)
-            self._account_time(agent, board)
-            for action in actions:
-                self._perform(action)
         except PowerLost:
             return  # the board is off; stop() has run
+        finally:
+            cost = cpu.end()
+        stamps = agent.take_stamps()
+        self.cpu_seconds += cost
+        self.busy_until = start + cost
+        if len(stamps) != len(actions) or not cpu.virtual:
+            # real time: the work took its time already; or not emitted through emit()
+            stamps = [start] * len(actions)
+        generation = self._generation
+        for action, at in zip(actions, stamps, strict=True):
+            if at <= start:
+                self._perform(action)
+            else:
+                board.timers.call_at(at, self._perform_later, generation, action)
         self._schedule()
 
-    def _account_time(self, agent: Agent, board: VirtualBoard) -> None:
-        steps = agent.metrics_snapshot().get("vm_steps", 0)
-        if steps > self._steps:
-            board.clock.consume((steps - self._steps) * self.step_seconds)
-        self._steps = steps
+    def _perform_later(self, generation: int, action: object) -> None:
+        if generation == self._generation and self.agent is not None:
+            self._perform(action)
 
     def _schedule(self) -> None:
         agent, board = self.agent, self.board
         if agent is None or board is None:
             return
-        deadline = agent.next_deadline()
-        if self._tick is not None:
-            self._tick.cancel()
-            self._tick = None
-        if deadline is None:
+        if self._inbox:
+            when: float | None = self.busy_until
+        else:
+            deadline = agent.next_deadline()
+            when = None if deadline is None else max(deadline, self.busy_until)
+        if self._wake is not None:
+            if when is not None and self._wake.when == max(when, board.clock.now()):
+                return
+            self._wake.cancel()
+            self._wake = None
+        if when is None:
             return
-        now = board.monotonic()
-        self._tick = board.timers.call_at(max(deadline, now), self._on_tick, self._generation)
+        now = board.clock.now()
+        self._wake = board.timers.call_at(max(when, now), self._on_wake, self._generation)
 
     def _perform(self, action: object) -> None:
         link, board = self.link, self.board
@@ -224,18 +305,29 @@ class AgentApp:
             board.clock.call_soon(board.reset)
 
     def _fetch(self, action: events.Fetch) -> None:
+        """Download on a thread; virtual time waits for it (a download's real duration says
+        nothing about the board's)."""
         board = self.board
         assert board is not None
         generation = self._generation
+        clock = board.clock
+        clock.hold()
 
         def get() -> None:
             try:
-                with urllib.request.urlopen(action.url, timeout=30) as response:
-                    body: bytes | None = response.read()
-                error = None
-            except (OSError, ValueError) as exc:
-                body, error = None, str(exc)
-            event = events.Fetched(board.monotonic(), action.request_id, body, error)
-            board.clock.call_soon(self._deliver, generation, event)
+                try:
+                    with urllib.request.urlopen(action.url, timeout=30) as response:
+                        body: bytes | None = response.read()
+                    error = None
+                except (OSError, ValueError) as exc:
+                    body, error = None, str(exc)
+                event = events.Fetched(clock.now(), action.request_id, body, error)
+                settled = getattr(clock, "call_settled", None)
+                if settled is not None:
+                    settled((clock.now(), "fetch", board.name), self._deliver, generation, event)
+                else:
+                    clock.call_soon(self._deliver, generation, event)
+            finally:
+                clock.release()
 
         threading.Thread(target=get, name=f"fetch-{board.name}", daemon=True).start()

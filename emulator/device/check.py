@@ -60,14 +60,19 @@ def run_program(
             record(kind, fields)
 
     def record(kind: str, fields: dict[str, Any]) -> None:
-        event = {"t": round(float(fields.get("t", clock.now())), 6), "kind": kind}
+        # The board's time when it happened (the agent stamps the start of its round).
+        board = boards[0] if boards else None
+        t = board.cpu.now() if board is not None else fields.get("t", clock.now())
+        event = {"t": round(float(t), 6), "kind": kind}
         event.update({k: v for k, v in fields.items() if k != "t"})
         result.events.append(event)
 
+    boards: list[Any] = []
     identity = DeviceIdentity(
         thing_name, "offline.invalid", 8883, _PLACEHOLDER, _PLACEHOLDER, _PLACEHOLDER
     )
     device = build_device(identity, OfflineNetwork(), clock=clock, env=env, trace=trace)
+    boards.append(device.board)
     clock.run_until(clock.now())  # let it connect (offline: at once)
     agent = device.agent
     if agent is None:

@@ -198,7 +198,8 @@ def register_fleet(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 def _open_fleet(args: argparse.Namespace) -> tuple[Any, Path] | None:
     import os
 
-    from emulator.board.clock import RealTimeClock, VirtualClock
+    from emulator.board.clock import VirtualClock
+    from emulator.board.wallclock import RealTimeClock
     from emulator.iotcore.endpoint import Endpoint
 
     from .fleet import Fleet, RemoteIoTCore
@@ -322,6 +323,8 @@ def _start_control(fleet: Any, board: Any) -> None:
 
 
 def _fleet_up(args: argparse.Namespace) -> int:
+    from emulator.board.clock import VirtualClock as VirtualClockType
+
     if args.count < 1:
         print("steelhil fleet up: --count must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -333,11 +336,15 @@ def _fleet_up(args: argparse.Namespace) -> int:
     with fleet:
         # Virtual time stands still while the fleet boots: otherwise the devices already up
         # publish every virtual minute while the rest are provisioned (O(N^2) work).
-        fleet.clock.hold()
+        clock = fleet.clock
+        frozen = isinstance(clock, VirtualClockType)
+        if frozen:
+            clock.horizon = clock.now()
         try:
             error = _prepare(fleet, args, names)
         finally:
-            fleet.clock.release()
+            if frozen:
+                clock.horizon = float("inf")
         if error:
             print(f"steelhil fleet up: {error}", file=sys.stderr)
             return EXIT_USAGE

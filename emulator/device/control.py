@@ -129,10 +129,11 @@ class DeviceControl:
         self.call(lambda: self.board.skew_wall_clock(seconds))
 
     def led(self) -> bool:
-        return bool(self.call(lambda: self.board.led.on))
+        """The LED now (not a change the board makes later in work it is in the middle of)."""
+        return bool(self.call(lambda: self.board.led.on_at(self.clock.now())))
 
     def pixel(self) -> tuple[int, int, int]:
-        color: tuple[int, int, int] = self.call(lambda: self.board.pixel.color)
+        color: tuple[int, int, int] = self.call(lambda: self.board.pixel.color_at(self.clock.now()))
         return color
 
     # --- the same as requests ------------------------------------------------------------

@@ -14,6 +14,7 @@ thread; the device's runner feeds them to the agent on its own thread.
 from __future__ import annotations
 
 import queue
+import random
 import select
 import socket
 import ssl
@@ -43,17 +44,43 @@ class Holder(Protocol):
 
 
 class LinkMonitor(Protocol):
-    """Sees what crosses a link (the harness uses it to keep virtual time from running past
-    messages between itself and a device).  Called from any thread; must not block."""
+    """Sees what crosses a link and hands over what arrives (an
+    :class:`~emulator.device.ledger.Ledger`: virtual time then never runs past a message,
+    and what arrives at one instant is handed over in the same order on every run).
+    Called from any thread; must not block."""
 
-    def sent(self, thing: str, topic: str, payload: bytes) -> None: ...
+    def sent(self, name: str, topic: str, payload: bytes, qos: int = 1) -> object: ...
 
-    def received(self, thing: str, topic: str, payload: bytes) -> None: ...
+    def received(
+        self, name: str, topic: str, payload: bytes, deliver: Callable[[], None] | None = None
+    ) -> object: ...
 
-    def link_down(self, thing: str) -> None: ...
+    def notify(self, name: str, deliver: Callable[[], None]) -> None: ...
+
+    def subscribed(self, name: str, granted: list[tuple[str, int]]) -> None: ...
+
+    def unsubscribed(self, name: str, filters: list[str]) -> None: ...
+
+    def up(self, name: str, session_present: bool = True) -> None: ...
+
+    def down(self, name: str) -> None: ...
+
+    def party(self, name: str) -> None: ...
+
+
+class Scheduler(Protocol):
+    """The virtual clock a link delays traffic on (network latency as a fault)."""
+
+    def now(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> object: ...
 
 
 _LOOP_TIMEOUT = 0.05
+#: A "lost" segment waits one retransmission timeout: Linux's TCP_RTO_MIN, doubling for
+#: consecutive losses up to MAX_RTO (as harness/netem.py does in real time).
+DEFAULT_RTO = 0.2
+MAX_RTO = 60.0
 
 
 @dataclass
@@ -89,10 +116,20 @@ class DeviceLink:
         keepalive: int = 30,
         holder: Holder | None = None,
         monitor: LinkMonitor | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.thing_name = thing_name
         self._holder = holder
         self._monitor = monitor
+        self._scheduler = scheduler
+        self._latency = 0.0  # virtual seconds each way (a fault), when there is a scheduler
+        self._loss = 0.0
+        self._rto = 0.0
+        self._rng = random.Random(0)
+        self._last_out = 0.0  # a byte stream: what is sent later never overtakes
+        self._last_in = 0.0
+        if monitor is not None:
+            monitor.party(thing_name)  # ranked in the order devices are built
         self._host = host
         self._port = port
         self._keepalive = keepalive
@@ -105,7 +142,8 @@ class DeviceLink:
         self._blocked_until = 0.0  # wall time before which connects fail (network fault)
         self._lock = threading.Lock()
         self._subscriptions_in_flight = 0  # requested, not yet acknowledged
-        self._subscription_mids: set[int] = set()
+        self._acked = False  # a subscription acknowledged on this connection
+        self._subscription_mids: dict[int, list[str]] = {}
         self._wake_r, self._wake_w = socket.socketpair()
         client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -160,10 +198,11 @@ class DeviceLink:
 
     @property
     def ready(self) -> bool:
-        """Connected, and the broker has acknowledged every subscription requested so far:
-        from now on a message published to the device's topics reaches it."""
+        """Connected, subscribed (the agent subscribes on every connect, a moment of its
+        CPU time after it), and the broker has acknowledged every subscription requested so
+        far: from now on a message published to the device's topics reaches it."""
         with self._lock:
-            return self._connected and self._subscriptions_in_flight == 0
+            return self._connected and self._acked and self._subscriptions_in_flight == 0
 
     def connect(self) -> None:
         """Start a connection attempt; the result arrives as Connected or Disconnected.
@@ -174,9 +213,43 @@ class DeviceLink:
         self._command("connect")
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
+        delay = self._delay(outgoing=True)
+        if delay is not None and self._scheduler is not None:
+            self._scheduler.call_at(delay, self._publish_now, topic, payload, qos, retain)
+            return
+        self._publish_now(topic, payload, qos, retain)
+
+    def _publish_now(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
         if self._monitor is not None and self._connected:
-            self._monitor.sent(self.thing_name, topic, payload)
+            self._monitor.sent(self.thing_name, topic, payload, qos)
         self._command("publish", (topic, payload, qos, retain))
+
+    def shape(self, *, latency: float = 0.0, loss: float = 0.0, seed: int = 0) -> None:
+        """Network latency and loss as faults, in *virtual* time (needs a scheduler): each
+        message waits ``latency`` seconds each way; with probability ``loss`` it waits one
+        retransmission timeout more (TCP never loses bytes; it resends them), 0.2 s
+        doubling for consecutive losses, as TCP's backoff does."""
+        self._latency = max(0.0, latency)
+        self._loss = min(1.0, max(0.0, loss))
+        self._rto = 0.0
+        self._rng = random.Random(seed)
+
+    def _delay(self, *, outgoing: bool) -> float | None:
+        """When a message crossing now arrives on the other side, or None for at once."""
+        if self._scheduler is None or (self._latency <= 0 and self._loss <= 0):
+            return None
+        delay = self._latency
+        if self._loss > 0 and self._rng.random() < self._loss:
+            self._rto = min(MAX_RTO, self._rto * 2 if self._rto else DEFAULT_RTO)
+            delay += self._rto
+        else:
+            self._rto = 0.0
+        at = self._scheduler.now() + delay
+        if outgoing:
+            at = self._last_out = max(at, self._last_out)
+        else:
+            at = self._last_in = max(at, self._last_in)
+        return at
 
     def subscribe(self, filters: list[tuple[str, int]]) -> None:
         if filters:
@@ -187,11 +260,15 @@ class DeviceLink:
 
     def unsubscribe(self, filters: list[str]) -> None:
         if filters:
+            if self._monitor is not None:
+                self._monitor.unsubscribed(self.thing_name, list(filters))
             self._command("unsubscribe", list(filters))
 
     def sever(self, down_for: float = 0.0) -> None:
-        """Network fault: drop the connection now; connects fail for ``down_for`` seconds."""
+        """Network fault: drop the connection now; connects fail for ``down_for`` seconds.
+        Virtual time waits until the drop has been noticed."""
         self._blocked_until = time.monotonic() + down_for
+        self._hold()
         self._command("sever")
 
     def unblock(self) -> None:
@@ -254,7 +331,10 @@ class DeviceLink:
         if name == "connect":
             self._attempt_connect()
         elif name == "sever":
-            self._drop("network dropped (fault injection)")
+            try:
+                self._drop("network dropped (fault injection)")
+            finally:
+                self._release()
         elif name == "publish":
             topic, payload, qos, retain = argument
             client.publish(topic, payload, qos=qos, retain=retain)
@@ -262,7 +342,7 @@ class DeviceLink:
             rc, mid = client.subscribe(argument)
             with self._lock:
                 if rc == mqtt.MQTT_ERR_SUCCESS and mid is not None and self._connected:
-                    self._subscription_mids.add(mid)
+                    self._subscription_mids[mid] = [f for f, _ in argument]
                 else:  # not connected: nothing will acknowledge it
                     self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
                     self._release()
@@ -345,11 +425,18 @@ class DeviceLink:
 
     def _fail(self, reason: str) -> None:
         self.stats.connect_failures += 1
-        self._events(Disconnected(self._clock(), reason))
+        self._post(Disconnected(self._clock(), reason))
+
+    def _post(self, event: object) -> None:
+        """A connection event for the device: through the monitor, in order with messages."""
+        if self._monitor is None:
+            self._events(event)
+        else:
+            self._monitor.notify(self.thing_name, lambda: self._events(event))
 
     def _forget_subscriptions(self) -> None:
         if self._monitor is not None:
-            self._monitor.link_down(self.thing_name)
+            self._monitor.down(self.thing_name)
         with self._lock:
             for _ in range(self._subscriptions_in_flight):
                 self._release()
@@ -362,7 +449,7 @@ class DeviceLink:
         if self._connected:
             self._connected = False
             self.stats.disconnects += 1
-            self._events(Disconnected(self._clock(), reason))
+            self._post(Disconnected(self._clock(), reason))
 
     def _shutdown(self) -> None:
         if self._socket_open():
@@ -382,8 +469,12 @@ class DeviceLink:
         if reason.is_failure:
             return  # the attempt loop reports the failure
         self._connected = True
+        self._acked = False
         self.stats.connects += 1
-        self._events(Connected(self._clock(), bool(flags.session_present)))
+        present = bool(flags.session_present)
+        if self._monitor is not None:
+            self._monitor.up(self.thing_name, present)
+        self._post(Connected(self._clock(), present))
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -392,23 +483,43 @@ class DeviceLink:
         if self._connected:
             self._connected = False
             self.stats.disconnects += 1
-            self._events(Disconnected(self._clock(), f"disconnected ({reason})"))
+            self._post(Disconnected(self._clock(), f"disconnected ({reason})"))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
         payload = bytes(msg.payload)
-        self._events(Message(self._clock(), msg.topic, payload))
-        if self._monitor is not None:
-            self._monitor.received(self.thing_name, msg.topic, payload)
+        event = Message(self._clock(), msg.topic, payload)
+        if self._monitor is None:
+            self._events(event)
+        else:
+            self._monitor.received(self.thing_name, msg.topic, payload, lambda: self._arrive(event))
+
+    def _arrive(self, event: Message) -> None:
+        """On the clock's thread: the device gets it now, or after the network's latency."""
+        at = self._delay(outgoing=False)
+        if at is not None and self._scheduler is not None:
+            self._scheduler.call_at(at, self._events, event)
+        else:
+            self._events(event)
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
     ) -> None:
         with self._lock:
-            if mid in self._subscription_mids:
-                self._subscription_mids.discard(mid)
-                self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
-                self._release()
+            filters = self._subscription_mids.pop(mid, None)
+            if filters is None:
+                return
+            if self._monitor is not None:
+                codes = list(reasons) if isinstance(reasons, list) else [reasons]
+                granted = [
+                    (f, int(getattr(code, "value", code)))
+                    for f, code in zip(filters, codes, strict=False)
+                    if not getattr(code, "is_failure", False)
+                ]
+                self._monitor.subscribed(self.thing_name, granted)
+            self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
+            self._acked = True
+            self._release()
 
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, props: Any

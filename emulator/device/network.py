@@ -59,6 +59,8 @@ class IoTCoreNetwork:
             time.monotonic,
             holder=holder,
             monitor=self.monitor,
+            # network faults (latency, loss) take virtual time on a virtual clock
+            scheduler=holder if getattr(holder, "virtual", False) else None,  # type: ignore[arg-type]
         )
         self.links[config.thing_name] = link
         return link

@@ -171,9 +171,11 @@ class BackendSession:
     realtime: bool = False
     state: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[], None]] = field(default_factory=list)
-    #: Called with (topic, payload) for every message the harness's observer receives
-    #: (a backend on virtual time uses it to know what has landed).
+    #: Called with (topic, payload) for every message the harness's observer receives.
     on_observed: list[Callable[[str, bytes], None]] = field(default_factory=list)
+    #: The harness's observer (:class:`harness.observer.Observer`): a backend on virtual
+    #: time puts a gate between it and its record.
+    observer: Any = None
 
     def close(self) -> None:
         """Run every backend's session clean-up, newest first."""

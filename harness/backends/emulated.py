@@ -1,10 +1,13 @@
 """The default backend: virtual boards in this process, on one virtual clock.
 
-All boards of a run share one :class:`~emulator.device.fleet.Fleet` (one clock thread), kept
-in the backend session; each scenario opens its devices on it and closes them at the end.
-The fleet's links report what they send and receive to an
-:class:`~emulator.device.inflight.InFlight` tracker, so virtual time never runs past a
-message between the harness and a device (see :mod:`harness.timebase`).
+The boards of a scenario share one :class:`~emulator.device.fleet.Fleet` (one clock thread),
+kept in the backend session while any of them is open: each scenario starts on a fresh
+virtual clock at 0, so what it records does not depend on the scenarios run before it in
+the same process.
+On virtual time a :class:`~emulator.device.ledger.Ledger` is told everything the devices,
+the harness's observer and the local IoT Core's services send and receive, so virtual
+time never moves while a message is on its way, and what arrives at one instant is handed
+over in the same order on every run (see :mod:`harness.timebase`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from emulator.board.clock import RealTimeClock, VirtualClock
+from emulator.board.clock import VirtualClock
+from emulator.board.wallclock import RealTimeClock
 from emulator.device.control import ControlError, DeviceControl
 from emulator.device.fleet import Fleet
-from emulator.device.inflight import InFlight
+from emulator.device.ledger import Ledger
+from emulator.iotcore.bridge import REQUEST_FILTERS, SERVICES_PARTY
 from harness.netem import FaultProxy
+from harness.observer import OBSERVED_FILTERS, OBSERVER_PARTY
 from harness.timebase import VirtualTimeBase
 
 from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
@@ -25,51 +31,70 @@ from .walltime import session_wall_time
 
 _STATE = "emulated"
 
-#: Real seconds the fleet's clock waits, once nothing is due and nothing holds it, before
-#: jumping to the next deadline.  The harness tracks what is in flight to and from the
-#: devices (holds), so this only covers traffic it cannot see (the services' answers to a
-#: device); ``bench/scenario_bench.py`` shows what it costs per reading.
-AUTOJUMP = 0.05
-
 
 class _FleetState:
     def __init__(self, session: BackendSession) -> None:
+        self.session = session
         self.clock: RealTimeClock | VirtualClock
+        self.ledger: Ledger | None = None
+        self.services_tracked = False
         if session.realtime:
             self.clock = RealTimeClock()
         else:
-            self.clock = VirtualClock(autojump_threshold=AUTOJUMP)
-        self.inflight = InFlight(self.clock)
+            # No autojump threshold: the ledger says when nothing is in flight.
+            self.clock = VirtualClock()
+            self.ledger = self._ledger(session, self.clock)
+        self.time: TimeBase
+        if isinstance(self.clock, VirtualClock):
+            self.time = VirtualTimeBase(self.clock)  # held from the start
+        else:
+            self.time = session_wall_time(session.state)  # one origin with the other boards
         self.fleet = Fleet(
             session.core,  # type: ignore[arg-type]
             Path(session.workdir) / "emulated",
             clock=self.clock,
-            monitor=self.inflight,
+            monitor=self.ledger,
         ).start()
-        session.on_observed.append(self.observed)
-        self.time: TimeBase
-        if session.realtime:
-            self.time = session_wall_time(session.state)  # one origin with the other boards
-        else:
-            self.time = VirtualTimeBase(self.clock, inflight=self.inflight)
 
-    def observed(self, topic: str, payload: bytes) -> None:
-        """The harness's observer got a message: release what waited for it."""
-        self.inflight.observed(topic, payload)
-        # A device's shadow update is answered by the shadow service: virtual time waits
-        # for the answer, so a shadow expectation sees the state the device reported.
-        if topic.startswith("$aws/things/"):
-            if topic.endswith("/shadow/update") or (
-                "/shadow/name/" in topic and topic.endswith("/update")
-            ):
-                self.inflight.await_reply((topic,))
-            elif topic.endswith("/update/accepted") or topic.endswith("/update/rejected"):
-                self.inflight.replied((topic.rsplit("/", 1)[0],))
+    def _ledger(self, session: BackendSession, clock: VirtualClock) -> Ledger:
+        ledger = Ledger(clock).start()
+        ledger.party(OBSERVER_PARTY, OBSERVED_FILTERS)
+        if session.observer is not None:
+            session.observer.gate = ledger
+        monitor = getattr(session.core, "monitor_traffic", None)
+        if callable(monitor):  # the local IoT Core's services, in this process
+            ledger.party(SERVICES_PARTY, REQUEST_FILTERS, no_local=True)
+            monitor(ledger)
+            self.services_tracked = True
+        return ledger
+
+    def board_time(self, clock_time: float) -> float:
+        """A board's clock reading in the devices' time base."""
+        if isinstance(self.time, VirtualTimeBase):
+            return self.time.at(clock_time)
+        return self.time.now()
+
+    def device_closed(self) -> None:
+        """The last device of a scenario closes its fleet: the next scenario starts afresh."""
+        if self.fleet.devices or self.session.state.get(_STATE) is not self:
+            return
+        del self.session.state[_STATE]
+        if self.close in self.session.closers:
+            self.session.closers.remove(self.close)
+        self.close()
 
     def close(self) -> None:
         if isinstance(self.time, VirtualTimeBase):
             self.time.close()
-        self.fleet.stop()
+        try:
+            self.fleet.stop()
+        finally:
+            if self.ledger is not None:
+                if self.services_tracked:
+                    self.session.core.monitor_traffic(None)  # type: ignore[attr-defined]
+                if self.session.observer is not None:
+                    self.session.observer.gate = None
+                self.ledger.close()
 
 
 def fleet_state(session: BackendSession) -> _FleetState:
@@ -93,9 +118,10 @@ class EmulatedBackend:
             identity["limits"] = dict(options["limits"])
         if "metrics_interval" in options:
             identity["metrics_interval"] = float(options["metrics_interval"])
-        # The device reaches the broker through its own fault proxy, so network faults act
-        # on real TCP as they would for a board on the bench; bytes held in the proxy hold
-        # virtual time (a delay costs real time, not virtual time).
+        # The device reaches the broker through its own fault proxy, so a network that is
+        # down acts on real TCP as it would for a board on the bench; bytes in the proxy
+        # hold virtual time.  On virtual time, latency and loss are the link's (virtual
+        # seconds); on wall time the proxy adds them.
         endpoint = session.core.endpoint
         proxy = FaultProxy(
             (endpoint.mqtt_host, endpoint.mqtt_port), seed=session.seed, holder=state.clock
@@ -154,13 +180,16 @@ class EmulatedDevice:
     def _console(self, chunk: bytes) -> None:  # the clock's thread
         data = self._partial + chunk
         *lines, self._partial = data.split(b"\n")
-        t = self._state.time.now()
+        t = self._state.board_time(self.emulated.board.cpu.now())  # when the board printed it
         for raw in lines:
             text = raw.rstrip(b"\r").decode("utf-8", "replace")
             self._lines.append(LogLine(t, self.name, text))
 
     def log(self) -> Sequence[LogLine]:
-        return list(self._lines)
+        """The console so far (not what the board prints later in work it is in the middle
+        of: its lines are stamped when the board printed them)."""
+        now = self._state.time.now()
+        return [line for line in self._lines if line.t <= now]
 
     def led(self) -> bool:
         return self._control.led()
@@ -220,16 +249,37 @@ class EmulatedDevice:
         self._control.skew_clock(seconds)
 
     def set_network(self, *, down: bool = False, latency: float = 0.0, loss: float = 0.0) -> None:
-        self._proxy.set(down=down, latency=latency, loss=loss)
+        if self._state.ledger is None:  # wall time: the proxy delays in real time
+            self._proxy.set(down=down, latency=latency, loss=loss)
+            return
+        self._proxy.set(down=down)
+        links = self._fleet.network.links
+        seed = self._spec.options.get("seed", self._state.session.seed)
+
+        def apply() -> None:
+            link = links.get(self.name)
+            if link is None:
+                return
+            link.shape(latency=latency, loss=loss, seed=int(seed))
+            if down:
+                link.sever()  # at this instant, not when the reset reaches its socket
+
+        self._fleet.call(apply)
 
     # --- the harness's publish path ------------------------------------------------------------
 
     def expect_delivery(self, topic: str) -> None:
-        """The harness is about to publish ``topic`` to this device: hold virtual time until
-        it arrives."""
-        self._state.inflight.to_devices([self.name], topic)
+        """A cloud service is about to send ``topic`` to this device (after an API call of
+        the harness).  The ledger knows already when the services are the local IoT Core's;
+        otherwise (AWS) virtual time waits for it explicitly."""
+        ledger = self._state.ledger
+        if ledger is not None and not self._state.services_tracked:
+            ledger.expect(self.name, topic)
 
     def close(self) -> None:
         self._unsubscribe()
-        self._fleet.remove(self.name)
-        self._proxy.close()
+        try:
+            self._fleet.remove(self.name)
+        finally:
+            self._proxy.close()
+            self._state.device_closed()

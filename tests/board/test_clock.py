@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from emulator.board.clock import RealTimeClock, VirtualClock
+from emulator.board.clock import VirtualClock
+from emulator.board.wallclock import RealTimeClock
 
 
 def test_advance_fires_due_timers_in_deadline_order_and_ties_in_scheduling_order() -> None:

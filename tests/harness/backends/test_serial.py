@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from emulator.board import VirtualBoard
-from emulator.board.clock import RealTimeClock
 from emulator.board.littlefs_image import from_image
 from emulator.board.pty_console import PtyConsole
+from emulator.board.wallclock import RealTimeClock
 from emulator.device.app import AgentApp
 from emulator.device.fleet import OBSERVER_POLICY
 from emulator.device.network import IoTCoreNetwork
