@@ -40,7 +40,7 @@ from firmware.agent.version import FIRMWARE_VERSION
 
 #: Virtual seconds one Steel VM step costs on the board (docs/device.md, "Computation
 #: costs virtual time", says how it was chosen).
-STEP_SECONDS = 50e-6
+STEP_SECONDS = 250e-6
 #: Virtual seconds the agent's own work costs per event it handles (decoding a message,
 #: the scheduler's round), before any Steel code runs.  Never zero: what a device does in
 #: answer to something happens strictly after it, so no answer can overtake its cause.

@@ -71,15 +71,13 @@ class _Party:
     owed: list[_Record] = field(default_factory=list)  # queued for it at the broker
     outbox: list[_Record] = field(default_factory=list)  # sent, not out when it dropped
 
-    def receives(self, sender: str, topic: str, qos: int) -> int | None:
-        """The QoS it gets ``topic`` with, or None if it does not get it."""
-        if self.no_local and sender == self.name:
-            return None
+    def granted(self, topic: str) -> int | None:
+        """The best QoS its subscriptions get ``topic`` with, or None."""
         best: int | None = None
         for topic_filter, granted in self.filters.items():
             if topic_matches(topic_filter, topic):
                 best = granted if best is None else max(best, granted)
-        return None if best is None else min(best, qos)
+        return best
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +102,9 @@ class Ledger:
         self._parties: dict[str, _Party] = {}
         self._sent: dict[str, int] = {}
         self._answers: dict[Key, int] = {}  # answers sent so far per request
+        # topic -> the parties subscribed to it, with their QoS (cleared when a subscription
+        # changes): a fleet publishes the same few topics over and over.
+        self._routes: dict[str, list[tuple[_Party, int]]] = {}
         self._pending: dict[tuple[str, bytes], deque[_Record]] = {}
         self._unexpected = 0
         self._expected: dict[tuple[str, str], list[float]] = {}  # (receiver, topic) -> deadlines
@@ -130,6 +131,7 @@ class Ledger:
             party.persistent = persistent
             for topic_filter in filters:
                 party.filters[topic_filter] = qos
+            self._routes.clear()
 
     def _party(self, name: str) -> _Party:
         party = self._parties.get(name)
@@ -144,12 +146,14 @@ class Ledger:
             party = self._party(name)
             for topic_filter, qos in granted:
                 party.filters[topic_filter] = qos
+            self._routes.clear()
 
     def unsubscribed(self, name: str, filters: Iterable[str]) -> None:
         with self._lock:
             party = self._party(name)
             for topic_filter in filters:
                 party.filters.pop(topic_filter, None)
+            self._routes.clear()
 
     def up(self, name: str, session_present: bool = True) -> None:
         """``name`` is connected again; with its session present it gets what was queued
@@ -162,6 +166,7 @@ class Ledger:
             outbox, party.outbox = party.outbox, []
             if not session_present:
                 party.filters.clear()  # a new session: it subscribes again
+                self._routes.clear()
                 return
             deadline = self.real_clock() + self.expire
             for record in owed:
@@ -216,19 +221,31 @@ class Ledger:
                 self._sent[sender] = n + 1
                 key = (self.clock.now(), party.rank, n)
             record = _Record(key, sender, topic, payload, qos, set(), 0.0)
-            for other in self._parties.values():
-                got = other.receives(sender, topic, qos)
-                if got is None:
+            for other, granted in self._route(topic):
+                if other.no_local and other.name == sender:
                     continue
                 if other.connected:
                     record.waiting.add(other.name)
-                elif other.persistent and got >= 1:
+                elif other.persistent and min(granted, qos) >= 1:
                     other.owed.append(record)
             if record.waiting:
                 hold = bool(self._track(record, self.real_clock() + self.expire))
         if hold:
             self.clock.hold()
         return key
+
+    def _route(self, topic: str) -> list[tuple[_Party, int]]:
+        route = self._routes.get(topic)
+        if route is None:
+            route = []
+            for party in self._parties.values():
+                granted = party.granted(topic)
+                if granted is not None:
+                    route.append((party, granted))
+            if len(self._routes) > 4096:
+                self._routes.clear()
+            self._routes[topic] = route
+        return route
 
     def received(
         self, receiver: str, topic: str, payload: bytes, deliver: Deliver | None = None
