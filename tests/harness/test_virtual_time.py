@@ -260,7 +260,8 @@ def normalized(result: ScenarioResult) -> list[Any]:
 def cpu_hog() -> Iterator[None]:
     """Both cores busy with something else."""
     hogs = [
-        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 2)
     ]
     try:
         yield
