@@ -172,7 +172,7 @@ class EmulatedDevice:
         facts: dict[str, Any] = self._fleet.call(board.describe)
         agent = self.emulated.agent
         if agent is not None:
-            facts["firmware_version"] = getattr(agent, "version", None)
+            facts["firmware_version"] = getattr(agent, "firmware_version", None)
         return facts
 
     # --- observation -----------------------------------------------------------------------

@@ -6,8 +6,11 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .registry import Outcome, StepType, step
-from .schema import Field, Fields
+from .expect_messages import resolver
+from .quantities import unknown_quantity
+from .registry import Outcome, StepFailed, StepType, step
+from .schema import Field, Fields, check
+from .things import Unresolved, check_refs, expand
 
 if TYPE_CHECKING:
     from harness.engine import ScenarioRun
@@ -124,6 +127,9 @@ class Sensors(StepType):
         "imu_temperature": Field("number", doc="°C (the ICM-42670's own sensor)"),
     }
 
+    def unknown_field(self, key: str) -> str | None:
+        return unknown_quantity(key)  # a typo reads as it does in the top-level sensors
+
     def title(self, args: dict[str, Any]) -> str:
         values = ", ".join(f"{k}={v:g}" for k, v in args.items() if k != "device")
         return f"set {values} on {_names(args.get('device', 'all'))}"
@@ -146,7 +152,7 @@ class SensorModel(StepType):
     )
     fields: ClassVar[Fields] = {
         "device": Field("devices", doc="default all"),
-        "quantity": Field("string", required=True, doc="temperature, humidity, ..."),
+        "quantity": Field("quantity", required=True, doc="temperature, humidity, ..."),
         "kind": Field("enum", required=True, choices=("sequence", "noise", "csv")),
         "values": Field("list", items="number", doc="sequence: the values in order"),
         "every": Field("duration", doc="sequence: time between values (default 60s)"),
@@ -165,11 +171,6 @@ class SensorModel(StepType):
     }
 
     def validate(self, args: dict[str, Any]) -> str | None:
-        from .loader import SENSOR_QUANTITIES
-
-        if args["quantity"] not in SENSOR_QUANTITIES:
-            known = ", ".join(SENSOR_QUANTITIES)
-            return f"unknown quantity {args['quantity']!r}; quantities: {known}"
         missing = [f for f in self.NEEDS[args["kind"]] if f not in args]
         if missing:
             return f"a {args['kind']} model needs {' and '.join(missing)}"
@@ -243,6 +244,20 @@ class Publish(StepType):
         "qos": Field("integer", minimum=0, maximum=1),
     }
 
+    def parse(
+        self, body: Any, where: Any, doc: Any, problems: Any, scenario: Any
+    ) -> dict[str, Any]:
+        from .steps_parse import check_names
+
+        args = check(body, self.fields, where, doc, problems, "'publish'")
+        check_names(self.fields, args, where, doc, problems, scenario)
+        if "payload" in args:  # {thing} / {thing:NAME} in what is sent
+            check_refs(args["payload"], (*where, "payload"), doc, problems, scenario.devices)
+        message = self.validate(args) if args else None
+        if message:
+            problems.append(doc.problem(where, message))
+        return args
+
     def validate(self, args: dict[str, Any]) -> str | None:
         if "raw_topic" in args:
             if "topic" in args:
@@ -253,8 +268,6 @@ class Publish(StepType):
         return None
 
     def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
-        payload = args.get("payload", {})
-        body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         if "raw_topic" in args:
             topic = run.expand(args["raw_topic"])
             to = [n for n, t in run.things.items() if f"/{t}/" in f"/{topic}/"]
@@ -262,6 +275,16 @@ class Publish(StepType):
             topic, to = run.device_topic(args["device"], args["topic"]), [args["device"]]
         else:  # validate() made sure this cannot happen
             raise AssertionError("publish without a topic")
+        # {thing} is the device the message is for (the only one its topic names)
+        resolve = resolver(run, to[0] if len(to) == 1 else None)
+        try:
+            payload = expand(args.get("payload", {}), resolve)
+        except Unresolved:
+            raise StepFailed(
+                "the payload's {thing} stands for no single device: this topic is for "
+                f"{len(to)} devices; name one with {{thing:NAME}}"
+            ) from None
+        body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         run.publish(topic, body, to=to, qos=args.get("qos", 1))
         return Outcome()
 
