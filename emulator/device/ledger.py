@@ -108,6 +108,7 @@ class Ledger:
         self._pending: dict[tuple[str, bytes], deque[_Record]] = {}
         self._unexpected = 0
         self._expected: dict[tuple[str, str], list[float]] = {}  # (receiver, topic) -> deadlines
+        self._drops: dict[str, list[float]] = {}  # party -> deadlines of drops to wait for
         self.expired = 0
         self.unexpected = 0
         self._stop = threading.Event()
@@ -178,12 +179,23 @@ class Ledger:
         for _ in range(holds):
             self.clock.hold()
 
+    def expect_down(self, name: str) -> None:
+        """``name``'s connection is about to be cut by someone else (a broker restart, a
+        revoked certificate): hold time until its link has noticed, so the device sees the
+        drop at this instant, not whenever its socket reports it."""
+        with self._lock:
+            if not self._party(name).connected:
+                return
+            self._drops.setdefault(name, []).append(self.real_clock() + self.expire)
+        self.clock.hold()
+
     def down(self, name: str) -> None:
         """``name``'s connection is gone: stop waiting for it (and for what it was sending)."""
         releases = 0
         with self._lock:
             party = self._party(name)
             party.connected = False
+            releases += len(self._drops.pop(name, ()))
             for queue in list(self._pending.values()):
                 for record in list(queue):
                     if name in record.waiting and not record.handling:
@@ -362,6 +374,14 @@ class Ledger:
         now = self.real_clock()
         releases = 0
         with self._lock:
+            for name, drops in list(self._drops.items()):
+                stale = [d for d in drops if d <= now]
+                if stale:
+                    drops[:] = [d for d in drops if d > now]
+                    if not drops:
+                        del self._drops[name]
+                    self.expired += len(stale)
+                    releases += len(stale)
             for key, waits in list(self._expected.items()):
                 stale = [d for d in waits if d <= now]
                 if stale:

@@ -31,7 +31,7 @@ CONFIG_PATH = "/config.json"
 LIMITS = {
     "memory": (128 * 1024, 8 * 1024, 64 * 1024 * 1024, True),  # program heap cap, bytes
     "steps": (1000000, 1000, 1 << 40, True),  # steps a task may run without suspending
-    "slice_steps": (2000, 100, 1000000, True),  # steps per task per scheduling round
+    "slice_steps": (200, 100, 1000000, True),  # steps per task per scheduling round
     "source_bytes": (64 * 1024, 1024, 1024 * 1024, True),  # largest program text
     "log_burst": (20, 1, 10000, True),  # log token bucket size
     "log_rate": (5, 0.01, 10000, False),  # log tokens per second

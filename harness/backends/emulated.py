@@ -276,6 +276,12 @@ class EmulatedDevice:
         if ledger is not None and not self._state.services_tracked:
             ledger.expect(self.name, topic)
 
+    def expect_disconnect(self) -> None:
+        """Its connection is about to be cut from the broker's side (a restart, a revoked
+        certificate): virtual time waits until the device has noticed."""
+        if self._state.ledger is not None:
+            self._state.ledger.expect_down(self.name)
+
     def close(self) -> None:
         self._unsubscribe()
         try:

@@ -60,8 +60,17 @@ class BrokerRestart(StepType):
 
     def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
         run.event("fault", None, "broker restart")
+        for device in run.devices.values():  # each sees the drop at this instant
+            _expect_disconnect(device)
         run.core.restart_broker(down_for=args.get("down_for", 0.0))
         return Outcome()
+
+
+def _expect_disconnect(device: Any) -> None:
+    """Backends on virtual time wait for a drop the broker causes to reach the device."""
+    expect = getattr(device, "expect_disconnect", None)
+    if expect is not None:
+        expect()
 
 
 @step
@@ -127,6 +136,8 @@ class Revoke(StepType):
 
     def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
         name = args["device"]
+        if run.core.kind == "local":  # the local core closes a revoked certificate's session
+            _expect_disconnect(run.device(name))
         run.core.revoke(run.thing(name))
         run.event("fault", name, "certificate revoked")
         if args.get("reconnect"):

@@ -31,7 +31,7 @@ def test_minimal_config_gets_the_documented_defaults():
     assert cfg.metrics_interval == 60 and cfg.data_dir == "/data"
     assert cfg.ca_path == "/certs/ca.pem"
     lim = cfg.limits
-    assert lim.memory == 131072 and lim.steps == 1000000 and lim.slice_steps == 2000
+    assert lim.memory == 131072 and lim.steps == 1000000 and lim.slice_steps == 200
     assert lim.source_bytes == 65536 and lim.log_burst == 20 and lim.log_rate == 5
     assert lim.offline_queue == 100
     assert cfg.backoff_initial == 1.0 and cfg.backoff_cap == 60.0
