@@ -256,7 +256,7 @@ class AgentApp:
             if at <= start:
                 self._perform(action)
             else:
-                board.timers.call_at(at, self._perform_later, generation, action)
+                board.timers.continue_at(at, self._perform_later, generation, action)
         self._schedule()
 
     def _perform_later(self, generation: int, action: object) -> None:
@@ -280,7 +280,11 @@ class AgentApp:
         if when is None:
             return
         now = board.clock.now()
-        self._wake = board.timers.call_at(max(when, now), self._on_wake, self._generation)
+        when = max(when, now)
+        if when <= self.busy_until:  # the work goes on: the board's own next step
+            self._wake = board.timers.continue_at(when, self._on_wake, self._generation)
+        else:
+            self._wake = board.timers.call_at(when, self._on_wake, self._generation)
 
     def _perform(self, action: object) -> None:
         link, board = self.link, self.board
