@@ -47,7 +47,7 @@ def _build(meter, items):
     return r
 
 
-def _prim_apply(f, args):
+def prim_apply(f, args):
     if len(args) < f.min or (f.max >= 0 and len(args) > f.max):
         raise SteelError(ARITY_MISMATCH, "%s: wrong number of arguments (%d)" % (f.name, len(args)))
     try:
@@ -78,7 +78,7 @@ def _map(task, args, pos):
     if n == 0:
         return NIL
     if type(f) is Primitive:
-        return _build(meter, [_prim_apply(f, [c[i] for c in cols]) for i in range(n)])
+        return _build(meter, [prim_apply(f, [c[i] for c in cols]) for i in range(n)])
     state = [f, cols, 0, [], n, meter]
     task.stack.append((_map_k, state))
     return (f, _args_at(cols, 0), None, pos)
@@ -101,7 +101,7 @@ def _for_each(task, args, pos):
         return VOID
     if type(f) is Primitive:
         for i in range(n):
-            _prim_apply(f, [c[i] for c in cols])
+            prim_apply(f, [c[i] for c in cols])
         return VOID
     state = [f, cols, 0, n]
     task.stack.append((_for_each_k, state))
@@ -124,7 +124,7 @@ def _filter(task, args, pos):
     if not items:
         return NIL
     if type(f) is Primitive:
-        return _build(meter, [x for x in items if _prim_apply(f, [x]) is not False])
+        return _build(meter, [x for x in items if prim_apply(f, [x]) is not False])
     state = [f, items, 0, [], meter]
     task.stack.append((_filter_k, state))
     return (f, [None, items[0]], None, pos)
@@ -176,7 +176,7 @@ def _fold_start(task, f, acc, cols, order, pos):
         return acc
     if type(f) is Primitive:
         for i in order:
-            acc = _prim_apply(f, [c[i] for c in cols] + [acc])
+            acc = prim_apply(f, [c[i] for c in cols] + [acc])
         return acc
     state = [f, cols, order, 0]
     task.stack.append((_fold_k, state))
@@ -212,7 +212,7 @@ def _logical_map(task, args, pos, who, conj):
     if type(f) is Primitive:
         v = conj
         for i in range(n):
-            v = _prim_apply(f, [c[i] for c in cols])
+            v = prim_apply(f, [c[i] for c in cols])
             if (v is False) == conj:
                 return v
         return v
@@ -296,7 +296,7 @@ def _sort(task, args, pos):
         else:
 
             def key(a, b):
-                return _prim_apply(less, [a, b]) is not False
+                return prim_apply(less, [a, b]) is not False
 
         out = _merge_sort(items, key)
         if is_vector:
@@ -357,7 +357,7 @@ def _vector_map(task, args, pos):
     if n == 0:
         return []
     if type(f) is Primitive:
-        return [_prim_apply(f, [c[i] for c in cols]) for i in range(n)]
+        return [prim_apply(f, [c[i] for c in cols]) for i in range(n)]
     state = [f, cols, 0, [], n, None]
     task.stack.append((_vector_map_k, state))
     return (f, _args_at(cols, 0), None, pos)
@@ -384,7 +384,7 @@ def _vector_for_each(task, args, pos):
         return VOID
     if type(f) is Primitive:
         for i in range(n):
-            _prim_apply(f, [c[i] for c in cols])
+            prim_apply(f, [c[i] for c in cols])
         return VOID
     state = [f, cols, 0, n]
     task.stack.append((_for_each_k, state))
@@ -404,7 +404,7 @@ def _hash_for_each(task, args, pos):
         return VOID
     if type(f) is Primitive:
         for i in range(len(keys)):
-            _prim_apply(f, [keys[i], vals[i]])
+            prim_apply(f, [keys[i], vals[i]])
         return VOID
     state = [f, [keys, vals], 0, len(keys)]
     task.stack.append((_for_each_k, state))

@@ -244,7 +244,8 @@ class Expander:
                     self.define_syntax(form, scope, pos, toplevel)
                     continue
                 if handler is expand_struct:
-                    for target, node in struct_definitions(self, form, pos):
+                    defs, later = struct_definitions(self, form, pos)
+                    for target, node in defs:
                         if toplevel:
                             cell = self.interp.cell(target)
                             self.note_definition(cell, None, pos)
@@ -252,6 +253,8 @@ class Expander:
                         else:
                             b = self.bind(scope, target, letrec=True)
                             out.append(("def", b, Prebuilt(node), pos))
+                    for datum in later:
+                        out.append(("expr", datum, pos))
                     continue
             out.append(("expr", form, pos))
         return out

@@ -15,7 +15,7 @@ tasks in slices and reads ``steps`` and ``meter`` for its metrics.
 
 import sys
 
-from . import control, dynamic, rewrites
+from . import control, dynamic, rewrites, transduce
 from .codegen import Codegen
 from .errors import STEP_LIMIT, SteelError, host_error
 from .expander import Expander
@@ -54,6 +54,7 @@ def shared_library():
         _install_stdlib(lib)
         control.install(lib)
         dynamic.install(lib)
+        transduce.install(lib)
         rewrites.install(lib.table)
         _SHARED.append(lib.table)
     return _SHARED[0]
@@ -166,7 +167,7 @@ class Interpreter:
 
     def compile(self, source, name="<string>", check=False):
         """Read, expand and compile a whole program; raises SteelError before running."""
-        return self.compile_data(read(source, name), name, check)
+        return self.compile_data(read(source, name, docs=True), name, check)
 
     def compile_data(self, data, name="<string>", check=False):
         ex = Expander(self, name, check=check)

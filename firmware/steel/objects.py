@@ -28,7 +28,13 @@ class Stream:
 
 
 class _EmptyStream:
+    """The empty stream, a value (the class attributes describe it in the reference)."""
+
     __slots__ = ()
+    name = "empty-stream"
+    min = 0
+    max = 0
+    doc = "the empty stream (a value, not a procedure)"
 
 
 EMPTY_STREAM = _EmptyStream()

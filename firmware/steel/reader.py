@@ -44,6 +44,7 @@ _STRING_ESCAPES = {
     "'": "'",
 }
 
+_DOC = intern("@doc")
 QUOTE = intern("quote")
 QUASIQUOTE = intern("quasiquote")
 UNQUOTE = intern("unquote")
@@ -68,12 +69,16 @@ class _Open:
 
 
 class Reader:
-    def __init__(self, text, source="<string>"):
+    def __init__(self, text, source="<string>", docs=False):
         self.text = text
         self.source = source
         self.i = 0
         self.line = 1
         self.col = 1
+        # Steel's documentation comments: ``;;@doc`` and the comment lines after it
+        # document the next top-level form, read as ``(@doc "text" form)``.
+        self.docs = docs
+        self.pending_doc = None  # the lines of a doc comment being collected
 
     def error(self, message, line=None, col=None):
         return SteelError(
@@ -105,8 +110,11 @@ class Reader:
             if c in _WHITESPACE:
                 self._advance()
             elif c == ";":
+                start = self.i
                 while self.i < n and text[self.i] != "\n":
                     self._advance()
+                if self.docs:
+                    self._doc_line(text[start : self.i])
             elif c == "#" and self.i + 1 < n and text[self.i + 1] == "|":
                 self._skip_block_comment()
             elif c == "#" and self.i + 1 < n and text[self.i + 1] == ";":
@@ -115,6 +123,13 @@ class Reader:
             else:
                 break
         return False
+
+    def _doc_line(self, comment):
+        body = comment.lstrip(";")
+        if body.strip() == "@doc":
+            self.pending_doc = []
+        elif self.pending_doc is not None:
+            self.pending_doc.append(body[1:] if body.startswith(" ") else body)
 
     def _skip_block_comment(self):
         line, col = self.line, self.col
@@ -275,6 +290,7 @@ class Reader:
         text = self.text
         n = len(text)
         skip = 0  # number of pending #; datum comments at the current level
+        doc = None  # the doc comment of the top-level datum being read
         skips = []  # saved `skip` of enclosing levels
         while True:
             if self._skip_atmosphere():
@@ -295,6 +311,10 @@ class Reader:
                 return out
             line, col = self.line, self.col
             c = text[self.i]
+            if self.pending_doc is not None:
+                if not stack:  # (only top-level forms are documented)
+                    doc = "\n".join(self.pending_doc) + "\n"
+                self.pending_doc = None
             datum = None
             done = False  # a complete datum was read into `datum`
             if c in "([{":
@@ -313,7 +333,7 @@ class Reader:
                 if not stack or stack[-1].prefix is not None:
                     if stack and stack[-1].prefix is not None:
                         raise self.error("%s followed by %s" % (stack[-1].prefix, c))
-                    raise self.error("unexpected %s" % c)
+                    raise self.error("Unexpected character: '%s'" % c)  # Steel's words
                 top = stack[-1]
                 if c != top.closer:
                     raise self.error(
@@ -369,6 +389,13 @@ class Reader:
                     skip -= 1
                     break
                 if not stack:
+                    if doc is not None:
+                        datum = SrcPair(
+                            _DOC,
+                            SrcPair(doc, SrcPair(datum, NIL, (line, col)), (line, col)),
+                            (line, col),
+                        )
+                        doc = None
                     out.append((datum, (line, col)))
                     break
                 top = stack[-1]
@@ -406,6 +433,7 @@ class Reader:
         return r
 
 
-def read(text, source="<string>"):
-    """Every top-level datum of ``text`` with its (line, column)."""
-    return Reader(text, source).read_all()
+def read(text, source="<string>", docs=False):
+    """Every top-level datum of ``text`` with its (line, column); with ``docs``, a
+    form after a ``;;@doc`` comment is read as ``(@doc "text" form)``."""
+    return Reader(text, source, docs).read_all()

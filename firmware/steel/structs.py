@@ -7,12 +7,26 @@ handed to the body scanner as prebuilt constants.
 from . import ast
 from .errors import type_error
 from .printer import write_string
+from .scopes import Prebuilt
 from .syntax_rules import base_symbol, is_identifier
-from .values import VOID, Primitive, Struct, StructType, intern
+from .values import NIL, VOID, Primitive, SrcPair, Struct, StructType, intern, is_procedure
+
+_FLAGS = ("#:mutable", "#:transparent")
+_VALUED = ("#:prop:procedure", "#:printer")
 
 
 def struct_definitions(ex, form, pos):
-    """``(struct name (field ...) option ...)`` → constructor, predicate, accessors."""
+    """``(struct name (field ...) option ...)`` → ``(definitions, expressions)``.
+
+    The definitions are the constructor, predicate, accessors (and mutators) as
+    ``(symbol, node)``; the expressions are data to run after them, for options whose
+    value is computed at run time (``#:printer proc``, ``#:prop:procedure proc``).
+
+    Options: ``#:mutable``, ``#:transparent``, ``#:prop:procedure`` (a field index, or a
+    procedure called with the instance and the arguments: instances become callable)
+    and ``#:printer`` (a procedure ``(printer obj emit)`` used by display, write and
+    print).
+    """
     parts = ex.elements(form.cdr, pos, "struct")
     if len(parts) < 2 or not is_identifier(parts[0][0]):
         raise ex.syntax_error("struct: expected (struct name (field ...) option ...)", pos)
@@ -24,16 +38,49 @@ def struct_definitions(ex, form, pos):
         fields.append(base_symbol(f).name)
     mutable = False
     transparent = False
-    for opt, opos in parts[2:]:
+    valued = []  # (option, value datum, position)
+    options = parts[2:]
+    k = 0
+    while k < len(options):
+        opt, opos = options[k]
         o = base_symbol(opt).name if is_identifier(opt) else None
         if o == "#:mutable":
             mutable = True
         elif o == "#:transparent":
             transparent = True
+        elif o in _VALUED:
+            if k + 1 >= len(options):
+                raise ex.syntax_error("struct: %s needs a value" % o, opos)
+            valued.append((o, options[k + 1][0], options[k + 1][1]))
+            k += 1
         else:
-            raise ex.syntax_error("struct: unknown option %s" % write_string(opt, 60), opos)
+            raise ex.syntax_error(
+                "struct: unknown option %s (known: %s)"
+                % (write_string(opt, 60), ", ".join(_FLAGS + _VALUED)),
+                opos,
+            )
+        k += 1
     stype = StructType(name, fields, mutable, transparent)
     nf = len(fields)
+    later = []
+    for o, value, vpos in valued:
+        if o == "#:prop:procedure" and type(value) is int:
+            if not 0 <= value < nf:
+                raise ex.syntax_error(
+                    "struct: #:prop:procedure %d is not a field of %s (it has %d)"
+                    % (value, name, nf),
+                    vpos,
+                )
+            stype.proc_field = value
+            continue
+        setter = _SET_PRINTER if o == "#:printer" else _SET_PROCEDURE
+        later.append(
+            SrcPair(
+                Prebuilt(ast.Const(setter)),
+                SrcPair(Prebuilt(ast.Const(stype)), SrcPair(value, NIL, vpos), vpos),
+                vpos,
+            )
+        )
     defs = []
 
     def make(*vals):
@@ -50,7 +97,25 @@ def struct_definitions(ex, form, pos):
         if mutable:
             setter = "set-%s-%s!" % (name, fields[i])
             defs.append((intern(setter), _mutator(stype, i, setter)))
-    return [(sym, ast.Const(p)) for sym, p in defs]
+    return [(sym, ast.Const(p)) for sym, p in defs], later
+
+
+def _set_printer(stype, proc):
+    if not is_procedure(proc):
+        raise type_error("struct", "a procedure for #:printer", proc)
+    stype.printer = proc
+    return VOID
+
+
+def _set_procedure(stype, proc):
+    if not is_procedure(proc):
+        raise type_error("struct", "a field index or a procedure for #:prop:procedure", proc)
+    stype.proc_field = proc
+    return VOID
+
+
+_SET_PRINTER = Primitive("struct", _set_printer, 2, 2)
+_SET_PROCEDURE = Primitive("struct", _set_procedure, 2, 2)
 
 
 def _accessor(stype, i, name):

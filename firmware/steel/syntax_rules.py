@@ -14,6 +14,7 @@ from .values import NIL, Pair, SrcPair, Symbol, intern
 
 ELLIPSIS = intern("...")
 UNDERSCORE = intern("_")
+DATUM_TO_SYNTAX = intern("datum->syntax")
 
 
 class Ident:
@@ -277,6 +278,8 @@ def _instantiate(macro, tmpl, binds, renames, mark, pos):
                 out.extend(expansions)
             i += 1 + depth
         t = NIL if tail is NIL else _instantiate(macro, tail, binds, renames, mark, pos)
+        if out and is_identifier(out[0]) and base_symbol(out[0]) is DATUM_TO_SYNTAX:
+            return _joined_identifier(out[1:], pos)
         r = t
         for k in range(len(out) - 1, -1, -1):
             r = SrcPair(out[k], r, pos)
@@ -318,15 +321,27 @@ def _depths(macro, pat, template):
     return out
 
 
+def _joined_identifier(parts, pos):
+    """``(datum->syntax a b c)`` in a template: the plain (unrenamed) identifier whose
+    name is the parts' names run together, as Steel builds ``Stack.push`` from
+    ``(datum->syntax struct-name |.| push)``; the program can name what it defines."""
+    names = []
+    for p in parts:
+        if not is_identifier(p):
+            raise SteelError(
+                BAD_SYNTAX, "datum->syntax: expected identifiers to join", pos[0], pos[1]
+            )
+        names.append(base_symbol(p).name)
+    return intern("".join(names))
+
+
 def _expand_ellipsis(macro, sub, binds, renames, mark, pos, depth):
     # The variables this ellipsis iterates: those bound under more ellipses than they
     # appear under inside ``sub``.  A variable bound under one ellipsis and used under
     # two (``(x ...) ...`` with x from ``(x y ...) ...``) repeats whole, as in Steel.
     occurs = _depths(macro, sub, True)
     vars_here = [
-        v
-        for v in occurs
-        if v in binds and type(binds[v]) is _Seq and binds[v].depth > occurs[v]
+        v for v in occurs if v in binds and type(binds[v]) is _Seq and binds[v].depth > occurs[v]
     ]
     if not vars_here:
         raise SteelError(

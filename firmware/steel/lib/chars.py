@@ -1,12 +1,14 @@
 """Characters: classification, case conversion, comparison.
 
-ASCII characters are classified by explicit rules, so the answers are the same under
-CPython and MicroPython; beyond ASCII the host's ``str`` methods decide (full Unicode under
-CPython, ASCII only under MicroPython, where every non-ASCII answer is #f / unchanged).
+ASCII characters are classified by explicit rules; case mapping and folding beyond ASCII
+use the Unicode tables of ``casemap``, so both give the same answers under CPython and
+MicroPython.  Other classification beyond ASCII (letters without case, digits, spaces)
+uses the host's ``str`` methods: full Unicode under CPython, ASCII only under MicroPython.
 """
 
 from ..errors import type_error
 from ..values import Char, char
+from . import casemap
 from ._util import renamed
 
 _WHITESPACE = " \t\n\r\x0b\x0c"
@@ -19,18 +21,22 @@ def _c(who, x, pos=1):
 
 
 def char_upcase(x):
-    return char(_c("char-upcase", x).upper())
+    return char(casemap.char_upcase(_c("char-upcase", x)))
 
 
 def char_downcase(x):
-    return char(_c("char-downcase", x).lower())
+    return char(casemap.char_downcase(_c("char-downcase", x)))
+
+
+def char_foldcase(x):
+    return char(casemap.char_foldcase(_c("char-foldcase", x)))
 
 
 def char_alphabetic_p(x):
     c = _c("char-alphabetic?", x)
     if c < "\x80":
         return "a" <= c <= "z" or "A" <= c <= "Z"
-    return c.isalpha()
+    return c.isalpha() or casemap.is_cased(c)
 
 
 def char_numeric_p(x):
@@ -51,14 +57,14 @@ def char_upper_case_p(x):
     c = _c("char-upper-case?", x)
     if c < "\x80":
         return "A" <= c <= "Z"
-    return c.isupper()
+    return casemap.char_downcase(c) != c and casemap.char_upcase(c) == c
 
 
 def char_lower_case_p(x):
     c = _c("char-lower-case?", x)
     if c < "\x80":
         return "a" <= c <= "z"
-    return c.islower()
+    return casemap.char_upcase(c) != c and casemap.char_downcase(c) == c
 
 
 def char_digit_p(x):
@@ -78,7 +84,7 @@ def _make_compare(who, op, fold):
         codes = []
         for i in range(len(args)):
             c = _c(who, args[i], i + 1)
-            codes.append(c.lower() if fold else c)
+            codes.append(casemap.char_foldcase(c) if fold else c)
         for i in range(len(codes) - 1):
             if not op(codes[i], codes[i + 1]):
                 return False
@@ -113,10 +119,10 @@ def install(lib):
     d("char-downcase", char_downcase, 1, 1, "(char-downcase c) — the lower-case version of c")
     d(
         "char-foldcase",
-        renamed(char_downcase, "char-downcase", "char-foldcase"),
+        char_foldcase,
         1,
         1,
-        "(char-foldcase c) — c case-folded (lower case)",
+        "(char-foldcase c) — c case-folded (Unicode simple folding: a char, ß stays ß)",
     )
     d(
         "char-alphabetic?",

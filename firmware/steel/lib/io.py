@@ -6,7 +6,7 @@ string port stays in memory and is charged to the meter; text written to a port 
 sink is not.  Reading is in ``inports``.
 """
 
-from ..errors import CONTRACT_VIOLATION, SteelError, type_error
+from ..errors import CONTRACT_VIOLATION, IO, SteelError, type_error
 from ..memory import CHAR, OBJECT
 from ..ports import CURRENT_ERROR, CURRENT_INPUT, CURRENT_OUTPUT, InputPort, OutputPort
 from ..values import EOF, VOID, Char, Symbol
@@ -41,6 +41,11 @@ def _close(who):
         return VOID
 
     return close
+
+
+def _load(path):
+    need_str("load", path, 1)
+    raise SteelError(IO, "load: a device program cannot load files (%s)" % render(path, "write"))
 
 
 def install(lib):
@@ -148,6 +153,7 @@ def install(lib):
         return emit("help", "\n".join(lines) + "\n", None, 1)
 
     d("%help", help_, 0, -1, "(%help name ...) — used by help")
+    d("load", _load, 1, 1, "(load path) — not available: a device program is one unit (Io)")
     d("display", display, 1, 2, "(display v [port]) — writes v as display shows it; void")
     d("write", write, 1, 2, "(write v [port]) — writes the external representation of v; void")
     d(

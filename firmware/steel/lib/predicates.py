@@ -165,6 +165,10 @@ def equal(a, b):
     return True
 
 
+def _void(*args):
+    return VOID
+
+
 def atom_p(x):
     """Steel's atom?: a number, string, symbol, boolean or character."""
     t = type(x)
@@ -257,3 +261,5 @@ def install(lib):
     d("list?", list_p, 1, 1, "(list? v) — #t if v is a proper list")
     d("struct?", struct_p, 1, 1, "(struct? v) — #t if v is an instance of a struct type")
     lib.table["void"] = VOID  # a value in Steel; (void) also works, see the VM
+    d("#%void", _void, 0, -1, "(#%void v ...) — the void value, ignoring any arguments")
+    d("#%black-box", _void, 0, -1, "(#%black-box v ...) — does nothing (an opaque call); void")

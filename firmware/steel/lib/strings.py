@@ -4,6 +4,7 @@ from ..errors import CONTRACT_VIOLATION, CONVERSION_ERROR, TYPE_MISMATCH, SteelE
 from ..memory import CHAR, OBJECT, PAIR, SLOT
 from ..printer import display_string
 from ..values import NIL, Char, Pair, Symbol, char, intern
+from . import casemap
 from ._util import (
     allocate,
     bounds,
@@ -47,8 +48,8 @@ def _compare(who, args, op, fold):
         a = args[i]
         b = args[i + 1]
         if fold:
-            a = a.lower()
-            b = b.lower()
+            a = casemap.fold_string(a)
+            b = casemap.fold_string(b)
         if not op(a, b):
             return False
     return True
@@ -182,13 +183,18 @@ def install(lib):
 
     def upcase(s):
         need_str("string-upcase", s, 1)
-        new_string(len(s))
-        return s.upper()
+        new_string(2 * len(s))  # full mappings may lengthen it (ß -> SS)
+        return casemap.upcase_string(s)
 
     def downcase(s):
         need_str("string-downcase", s, 1)
-        new_string(len(s))
-        return s.lower()
+        new_string(2 * len(s))
+        return casemap.downcase_string(s)
+
+    def foldcase(s):
+        need_str("string-foldcase", s, 1)
+        new_string(3 * len(s))  # (the longest folding is three characters)
+        return casemap.fold_string(s)
 
     def split_whitespace(s):
         need_str("split-whitespace", s, 1)
@@ -361,6 +367,13 @@ def install(lib):
     d("string-append", string_append, 0, -1, "(string-append s ...) — the strings concatenated")
     d("string-upcase", upcase, 1, 1, "(string-upcase s) — s in upper case")
     d("string-downcase", downcase, 1, 1, "(string-downcase s) — s in lower case")
+    d(
+        "string-foldcase",
+        foldcase,
+        1,
+        1,
+        "(string-foldcase s) — s case-folded (Unicode full folding: Straße -> strasse)",
+    )
     d(
         "string->upper",
         renamed(upcase, "string-upcase", "string->upper"),

@@ -3,7 +3,7 @@
 from ..errors import CONTRACT_VIOLATION, SteelError, type_error
 from ..memory import CHAR, OBJECT, PAIR, SLOT
 from ..values import NIL, VOID, Char, Pair
-from ._util import allocate, bounds, elements, index_error, need_int, need_nat
+from ._util import allocate, bounds, elements, index_error, need_int, need_nat, same_as
 
 
 def _v(who, x, pos=1):
@@ -192,3 +192,13 @@ def install(lib):
         2,
         "(vector-push! vec v) — appends v at the end of vec; void",
     )
+    # Steel's names for its mutable vectors (this runtime's vectors are all mutable).
+    for new, old in (
+        ("mutable-vector", "vector"),
+        ("make-mutable-vector", "make-vector"),
+        ("mutable-vector-push!", "vector-push!"),
+        ("mutable-vector->list", "vector->list"),
+        ("list->mutable-vector", "list->vector"),
+        ("mutable-vector->string", "vector->string"),
+    ):
+        same_as(lib, new, old)
