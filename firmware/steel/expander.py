@@ -22,7 +22,6 @@ from .forms_core import (
     expand_struct,
     expand_with_handler,
     misplaced,
-    unsupported,
 )
 from .printer import write_string
 from .quasiquote import expand_quasiquote
@@ -460,6 +459,4 @@ SPECIAL_FORMS = {
     "else": misplaced("else"),
     "=>": misplaced("=>"),
     "...": misplaced("..."),
-    "require": unsupported("require", "modules are not available to device programs"),
-    "provide": unsupported("provide", "modules are not available to device programs"),
 }

@@ -182,10 +182,3 @@ def misplaced(name):
         raise ex.syntax_error("%s: not allowed here" % name, pos)
 
     return handler
-
-
-def unsupported(name, why):
-    def handler(ex, x, scope, pos):
-        raise ex.syntax_error("%s: %s" % (name, why), pos)
-
-    return handler

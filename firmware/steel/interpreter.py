@@ -15,7 +15,7 @@ tasks in slices and reads ``steps`` and ``meter`` for its metrics.
 
 import sys
 
-from . import control, dynamic, rewrites, transduce
+from . import control, dynamic, modules, rewrites, transduce
 from .codegen import Codegen
 from .errors import STEP_LIMIT, SteelError, host_error
 from .expander import Expander
@@ -55,6 +55,7 @@ def shared_library():
         control.install(lib)
         dynamic.install(lib)
         transduce.install(lib)
+        modules.install(lib)
         rewrites.install(lib.table)
         _SHARED.append(lib.table)
     return _SHARED[0]

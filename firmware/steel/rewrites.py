@@ -7,7 +7,7 @@ The procedures a rewrite introduces are spliced in as constants (:class:`Prebuil
 program that redefines ``list-ref`` does not change what ``define-values`` does.
 """
 
-from . import ast
+from . import ast, modules
 from .errors import BAD_SYNTAX, SteelError
 from .scopes import Prebuilt
 from .syntax_rules import base_symbol, is_identifier
@@ -233,7 +233,41 @@ def _syntax_const_if(form, pos):
     return parts[1] if literal else parts[2]
 
 
+def _require(form, pos):
+    """``(require spec ...)`` of built-in modules: their definitions, spliced in."""
+    forms = [_sym("begin")]
+    for spec in _items(form.cdr, pos, "require"):
+        if type(spec) is str:
+            forms.extend(modules.module_forms(spec, pos))
+            continue
+        parts = _items(spec, pos, "require") if is_pair(spec) else []
+        head = base_symbol(parts[0]).name if parts and is_identifier(parts[0]) else None
+        if head == "only-in" and len(parts) >= 2 and type(parts[1]) is str:
+            names = [base_symbol(n).name for n in parts[2:] if is_identifier(n)]
+            forms.extend(modules.module_forms(parts[1], pos, only=names))
+        elif head == "prefix-in" and len(parts) == 3 and type(parts[2]) is str:
+            if not is_identifier(parts[1]):
+                raise _bad("require", '(prefix-in prefix "module")', pos)
+            prefix = base_symbol(parts[1]).name
+            forms.extend(modules.module_forms(parts[2], pos, prefix=prefix))
+        else:
+            raise _bad(
+                "require",
+                'a built-in module: "steel/result", (only-in "module" name ...) or '
+                '(prefix-in prefix "module")',
+                pos,
+            )
+    return _list(forms, pos)
+
+
+def _provide(form, pos):
+    """``provide`` matters only to modules; a program is one unit, so it does nothing."""
+    return _list([_sym("begin")], pos)
+
+
 REWRITES = {
+    "require": _require,
+    "provide": _provide,
     "->": _thread(True),
     "->>": _thread(False),
     "define-values": _define_values,
