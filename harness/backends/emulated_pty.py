@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -280,10 +281,36 @@ class EmulatedPtyBackend:
             if options.get("provision", "repl") == "repl":
                 credentials = session.core.provision(spec.name)
                 files = device_files(spec.name, host, port, credentials, extra_config(spec))
+                observer = session.observer
+                mark = observer.position if observer is not None else None
                 with device.repl.session(resume=False):
                     device.repl.write_files(files)
                 device.reset()
+                if mark is not None:
+                    _wait_reconnected(observer, mark, spec.name)
         except BaseException:
             device.close()
             raise
         return device  # it boots on its own; the engine waits for it to connect
+
+
+#: Real seconds a re-provisioned device has to connect again.
+RECONNECT_TIMEOUT = 60.0
+
+
+def _wait_reconnected(observer: Any, mark: int, thing: str) -> None:
+    """Until the device, booted on its new certificate, has asked for its shadow again.
+
+    Why: the new certificate is a new identity at the broker (its own session), so what is
+    sent before the device has subscribed again is lost; the shadow request goes out after
+    its subscriptions, on the same connection.  A request from before the reset (the first
+    boot, on the process's own certificate) must not count."""
+    topic = f"$aws/things/{thing}/shadow/get"
+    deadline = time.monotonic() + RECONNECT_TIMEOUT
+    while not observer.since(mark, topic):
+        if time.monotonic() > deadline:
+            raise BackendError(
+                f"{thing} did not connect again within {RECONNECT_TIMEOUT:g}s of being "
+                "provisioned through its REPL (see its console log)"
+            )
+        time.sleep(0.02)

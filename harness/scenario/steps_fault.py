@@ -125,8 +125,9 @@ class Revoke(StepType):
     key = "revoke"
     kind = "fault"
     doc = (
-        "Revoke a device's certificate through the AWS API. The broker refuses it from its "
-        "next connect; add `reconnect: true` to drop its connection now."
+        "Revoke a device's certificate through the AWS API. The local IoT Core closes its "
+        "connection at once and refuses it from then on (AWS: within minutes); "
+        "`reconnect: true` also drops the connection from the device's side."
     )
     fields: ClassVar[Fields] = {
         "device": Field("device", required=True),

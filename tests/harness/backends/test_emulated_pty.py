@@ -54,6 +54,8 @@ def test_the_device_comes_up_runs_a_program_and_its_console_is_captured(
         assert device.proxy is not None
         assert device.proxy.stats.accepted >= 1
         device.capture.expect("agent: pty-1 booting", timeout=30)
+        # provisioned anew: a new identity at the broker, listening once it asked again
+        observer.expect("$aws/things/pty-1/shadow/get", timeout=60)
 
         observer.publish(
             "steel-programs/pty-1/load",
