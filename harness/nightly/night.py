@@ -309,7 +309,10 @@ class NightRun:
                 f"{'/'.join(sorted(self.options.fail_on))}"
             )
             return EXIT_FAILED
-        self.say(f"nightly {night.id}: PASSED ({_counts(night)})")
+        ignored = sorted({r.verdict for r in night.scenarios} & {"failed", "error", "flaky"})
+        shown = ",".join(sorted(self.options.fail_on)) or "none"
+        note = f"; {'/'.join(ignored)} not failing it (--fail-on {shown})" if ignored else ""
+        self.say(f"nightly {night.id}: PASSED ({_counts(night)}){note}")
         return EXIT_OK
 
 
