@@ -9,6 +9,7 @@ database, so a run is the same on every machine and does not flake under load.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulator.iotcore import strict_json
+from emulator.iotcore.client import Message
 from emulator.iotcore.core import LocalIoTCore
 from emulator.iotcore.limits import outgoing_problem
 from emulator.iotcore.shadow import ShadowService
@@ -57,11 +59,17 @@ def test_the_service_answers_every_request_once_and_within_the_limits(
         service.drain_changes()
 
 
+def answer_to(request: str) -> Callable[[Message], bool]:
+    """Whether a message is the service's answer to ``request``."""
+    answers = (f"{request}/accepted", f"{request}/rejected")
+    return lambda m: m.topic in answers
+
+
 @pytest.fixture(scope="module")
-def fuzz_core(tmp_path_factory: pytest.TempPathFactory) -> LocalIoTCore:
+def fuzz_core(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIoTCore]:
     core = LocalIoTCore(Path(tmp_path_factory.mktemp("fuzz")) / "core")
     core.start()
-    yield core  # type: ignore[misc]
+    yield core
     core.stop()
 
 
@@ -92,11 +100,7 @@ def test_the_real_services_answer_every_hostile_request_and_stay_connected(
                 request = topic("dev-f", name, op)
                 attacker.publish(request, payload)
                 sent += 1
-                reply = attacker.expect(
-                    f"{request}/+",
-                    timeout=20,
-                    where=lambda m, r=request: m.topic in (f"{r}/accepted", f"{r}/rejected"),
-                )
+                reply = attacker.expect(f"{request}/+", timeout=20, where=answer_to(request))
                 check_published(reply.topic, reply.payload)
             for message in attacker.drain("#"):
                 check_published(message.topic, message.payload)

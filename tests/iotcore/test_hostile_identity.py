@@ -204,7 +204,7 @@ def test_the_registry_refuses_the_thing_name_broadcast(
     # a thing named so that reached the registry some other way (an older state) gets no
     # write access to the broadcast topics
     creds = core.provision("dev-b")
-    core.registry.backend.create_thing("broadcast", None, {})
+    core.registry.backend.create_thing("broadcast", None, {})  # type: ignore[arg-type]
     core.iot().attach_thing_principal(thingName="broadcast", principal=creds.certificate_arn)
     assert any("reserved" in w for w in core.access_warnings)
     assert "broadcast" not in acl_text(core).replace("topic read +/broadcast/#", "")
