@@ -1,0 +1,207 @@
+"""``steelhil image build``: real littlefs images mounted back, partition tables, pins."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from emulator.board.flash import Flash
+from emulator.board.littlefs_image import from_image
+from harness.backends.serial import FIRMWARE_DIR
+from harness.cli import main
+from harness.image import ImageError, build_image, read_manifest
+from harness.image.layout import MARKER
+
+from .fakeimages import OTA, micropython
+
+
+@pytest.fixture
+def mp(tmp_path: Path) -> tuple[Path, Path]:
+    """A MicroPython image and a pyproject.toml that pins it."""
+    image = tmp_path / "ESP32_GENERIC_C3-test.bin"
+    image.write_bytes(micropython())
+    config = tmp_path / "pyproject.toml"
+    digest = hashlib.sha256(image.read_bytes()).hexdigest()
+    config.write_text(
+        f'[tool.steelhil.micropython]\nversion = "1.27.0"\nfile = "{image.name}"\n'
+        f'sha256 = "{digest}"\n'
+    )
+    return image, config
+
+
+def mounted(fs: bytes, blocks: int) -> dict[str, bytes]:
+    return dict(from_image(fs, Flash(block_count=blocks)).snapshot().files)
+
+
+def test_the_filesystem_image_holds_the_app_at_the_root(tmp_path: Path) -> None:
+    manifest = build_image(FIRMWARE_DIR, tmp_path / "out")
+    fs = (tmp_path / "out" / "fs.bin").read_bytes()
+    assert len(fs) == 2 * 1024 * 1024 == manifest.fs_size
+    assert (manifest.fs_offset, manifest.block_count) == (0x200000, 512)
+    files = mounted(fs, 512)
+    assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/main.py").read_bytes()
+    assert files["/firmware/agent/core.py"] == (FIRMWARE_DIR / "agent/core.py").read_bytes()
+    marker = json.loads(files[MARKER])
+    assert marker["image"] == manifest.image and marker["layout"] == "root"
+    assert read_manifest(tmp_path / "out").image == manifest.image
+    again = build_image(FIRMWARE_DIR, tmp_path / "again")
+    assert again.image == manifest.image  # the id is the content's
+
+
+def test_with_a_pinned_micropython_a_merged_image_as_esptool_merges(
+    tmp_path: Path, mp: tuple[Path, Path]
+) -> None:
+    from esptool.cmds import merge_bin
+
+    image, config = mp
+    manifest = build_image(FIRMWARE_DIR, tmp_path / "out", micropython=image, config=config)
+    merged = (tmp_path / "out" / "merged.bin").read_bytes()
+    fs = (tmp_path / "out" / "fs.bin").read_bytes()
+    assert len(merged) == 4 * 1024 * 1024
+    expected = merge_bin([(0x0, image.read_bytes()), (0x200000, fs)], "esp32c3")
+    assert merged == expected
+    assert manifest.micropython == {
+        "file": image.name,
+        "sha256": hashlib.sha256(image.read_bytes()).hexdigest(),
+        "version": "1.27.0",
+    }
+    assert manifest.fs_region == "after the last partition"
+
+
+def test_the_partition_table_decides_the_block_count(tmp_path: Path) -> None:
+    image = tmp_path / "ota.bin"
+    image.write_bytes(micropython(rows=OTA))
+    pin = hashlib.sha256(image.read_bytes()).hexdigest()
+    manifest = build_image(FIRMWARE_DIR, tmp_path / "out", micropython=image, pin=pin)
+    assert (manifest.fs_offset, manifest.block_count) == (0x310000, 240)  # 960 KiB
+    eight = build_image(FIRMWARE_DIR, tmp_path / "8", micropython=image, pin=pin, flash_size="8MB")
+    assert eight.block_count == (8 * 1024 * 1024 - 0x310000) // 4096
+    assert mounted((tmp_path / "8" / "fs.bin").read_bytes(), eight.block_count)["/main.py"]
+
+
+def test_a_micropython_that_does_not_match_its_pin(tmp_path: Path, mp: tuple[Path, Path]) -> None:
+    image, config = mp
+    image.write_bytes(micropython(seed=9))  # re-downloaded: different bytes
+    with pytest.raises(ImageError) as caught:
+        build_image(FIRMWARE_DIR, tmp_path / "out", micropython=image, config=config)
+    said = str(caught.value)
+    assert (
+        f"{image}: sha256 {hashlib.sha256(image.read_bytes()).hexdigest()} does not match" in said
+    )
+    assert "[tool.steelhil.micropython]" in said and "(ESP32_GENERIC_C3-test.bin 1.27.0)" in said
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_an_unpinned_or_wrong_micropython_says_what_to_do(tmp_path: Path) -> None:
+    image = tmp_path / "mp.bin"
+    image.write_bytes(micropython())
+    nowhere = tmp_path / "none.toml"
+    with pytest.raises(
+        ImageError, match=r"MicroPython is not pinned; add sha256 = \"[0-9a-f]{64}\""
+    ):
+        build_image(FIRMWARE_DIR, tmp_path / "o", micropython=image, config=nowhere)
+    s3 = tmp_path / "s3.bin"
+    s3.write_bytes(micropython(chip_id=9))
+    with pytest.raises(ImageError, match=r"built for chip id 9, not the ESP32-C3"):
+        build_image(
+            FIRMWARE_DIR,
+            tmp_path / "o",
+            micropython=s3,
+            pin=hashlib.sha256(s3.read_bytes()).hexdigest(),
+        )
+    short = tmp_path / "short.bin"
+    short.write_bytes(b"\xe9" + bytes(100))
+    with pytest.raises(ImageError, match=r"too short to hold a partition table at 0x8000"):
+        build_image(
+            FIRMWARE_DIR,
+            tmp_path / "o",
+            micropython=short,
+            pin=hashlib.sha256(short.read_bytes()).hexdigest(),
+        )
+
+
+def test_an_app_that_does_not_fit_the_partition(tmp_path: Path) -> None:
+    firmware = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, firmware, ignore=shutil.ignore_patterns("__pycache__"))
+    (firmware / "agent" / "blob.bin").write_bytes(random.Random(3).randbytes(2_200_000))
+    with pytest.raises(ImageError) as caught:
+        build_image(firmware, tmp_path / "out")
+    said = str(caught.value)
+    assert "do not fit the 2048 KiB filesystem at 0x200000 (512 blocks" in said
+    assert "no space left" in said
+
+
+def test_the_command_and_its_refusals(
+    tmp_path: Path, mp: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    image, config = mp
+    out = tmp_path / "out"
+    assert (
+        main(
+            ["image", "build", "-o", str(out), "--micropython", str(image), "--config", str(config)]
+        )
+        == 0
+    )
+    said = capsys.readouterr().out
+    assert "in 512 blocks at 0x200000 (after the last partition)" in said
+    assert f"{out / 'merged.bin'}" in said
+    assert main(["image", "build", "-o", str(out), "--from", str(tmp_path / "nope")]) == 2
+    assert "the firmware directory" in capsys.readouterr().err
+    assert main(["image", "build", "-o", str(out), "--flash-size", "3MB"]) == 2
+    assert "unknown flash size '3MB'; use one of 2MB, 4MB, 8MB, 16MB" in capsys.readouterr().err
+
+
+def test_config_for_a_thing_bakes_its_config_into_the_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("ca.pem", "t.crt", "t.key"):
+        (tmp_path / name).write_text(f"-----BEGIN {name}-----\n")
+    creds = tmp_path / "creds.json"
+    creds.write_text(
+        json.dumps(
+            {
+                "thing_name": "bench-c3-1",
+                "cert_file": str(tmp_path / "t.crt"),
+                "key_file": str(tmp_path / "t.key"),
+                "ca_file": str(tmp_path / "ca.pem"),
+                "mqtt_host": "192.0.2.10",
+                "mqtt_port": 8883,
+            }
+        )
+    )
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "image",
+                "build",
+                "-o",
+                str(out),
+                "--config-for",
+                "bench-c3-1",
+                "--credentials",
+                str(creds),
+            ]
+        )
+        == 0
+    )
+    files = mounted((out / "fs.bin").read_bytes(), 512)
+    config = json.loads(files["/config.json"])
+    assert config["thing_name"] == "bench-c3-1"
+    assert config["endpoint"] == {"host": "192.0.2.10", "port": 8883}
+    assert all(p in files for p in config["certificates"].values())
+    assert read_manifest(out).config_for == "bench-c3-1"
+    assert (
+        main(
+            ["image", "build", "-o", str(out), "--config-for", "other", "--credentials", str(creds)]
+        )
+        == 2
+    )
+    assert "thing_name is 'bench-c3-1', not 'other'" in capsys.readouterr().err
+    assert main(["image", "build", "-o", str(out), "--config-for", "bench-c3-1"]) == 2
+    assert "--config-for needs --credentials FILE" in capsys.readouterr().err
