@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Literal
 from .repl import Outcome, ReplSession
 
 if TYPE_CHECKING:
-    from .board import VirtualBoard
+    from .surface import ConsoleBoard
 
 BANNER = (
     b"MicroPython v1.27.0 on 2025-12-09; ESP32C3 module with ESP32C3 (virtual)\r\n"
@@ -67,7 +67,7 @@ class SerialConsole:
     """One board's console; the host side is :meth:`write` / :meth:`read` / :meth:`open`."""
 
     def __init__(
-        self, board: VirtualBoard, *, banner: bytes = BANNER, buffer_limit: int = 64 * 1024
+        self, board: ConsoleBoard, *, banner: bytes = BANNER, buffer_limit: int = 64 * 1024
     ) -> None:
         self._board = board
         self.banner = banner

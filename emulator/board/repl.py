@@ -51,7 +51,7 @@ from .flash import PowerLost
 from .fs import VirtualFileSystem, normpath
 
 if TYPE_CHECKING:
-    from .board import VirtualBoard
+    from .surface import ConsoleBoard
 
 #: MicroPython's time.time() counts from 2000-01-01 on the ESP32.
 EPOCH_2000 = 946_684_800
@@ -242,7 +242,7 @@ class ReplSession:
     """
 
     def __init__(
-        self, board: VirtualBoard, emit: Callable[[bytes], None], line_budget: int = 5_000_000
+        self, board: ConsoleBoard, emit: Callable[[bytes], None], line_budget: int = 5_000_000
     ) -> None:
         self._board = board
         self._emit = emit
@@ -516,7 +516,7 @@ def _calendar_timegm(tup: tuple[int, ...]) -> float:
     return calendar.timegm((*tup[:6], 0, 0, 0))
 
 
-def _pin_class(board: VirtualBoard) -> type:
+def _pin_class(board: ConsoleBoard) -> type:
     """``machine.Pin`` for the three pins the board wires: 7 (LED), 2 (WS2812 data), 9 (BOOT)."""
 
     class Pin:

@@ -19,11 +19,12 @@ from .schema import Field, Fields
 from .things import Resolver, Unresolved, expand
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
     from harness.observer import Observed
 
+    from .context import RunContext
 
-def resolver(run: ScenarioRun, device: str | None) -> Resolver:
+
+def resolver(run: RunContext, device: str | None) -> Resolver:
     """``{thing}`` -> ``device``'s thing name; ``{thing:NAME}`` -> NAME's."""
 
     def resolve(name: str | None) -> str | None:
@@ -33,7 +34,7 @@ def resolver(run: ScenarioRun, device: str | None) -> Resolver:
     return resolve
 
 
-def sender(run: ScenarioRun, message: Observed) -> Resolver:
+def sender(run: RunContext, message: Observed) -> Resolver:
     """The resolver for a message: ``{thing}`` is the device whose topic it is on."""
     return resolver(run, run.device_of_topic(message.topic))
 
@@ -52,7 +53,7 @@ class MessageProbe(Probe):
 
     def __init__(
         self,
-        run: ScenarioRun,
+        run: RunContext,
         topic: str,
         accept: Callable[[Observed], bool],
         what: str,
@@ -112,7 +113,7 @@ class MessageProbe(Probe):
         return f"t={m.t:.3f} {m.topic} {m.text(300)}"
 
 
-def _payload_test(run: ScenarioRun, args: dict[str, Any]) -> Callable[[Observed], bool]:
+def _payload_test(run: RunContext, args: dict[str, Any]) -> Callable[[Observed], bool]:
     expected = args.get("payload")
     predicate: Predicate | None = args.get("where")
     # ``{dev-1}`` in contains is the device's thing name, as in raw_topic
@@ -139,7 +140,7 @@ def _payload_test(run: ScenarioRun, args: dict[str, Any]) -> Callable[[Observed]
     return accept
 
 
-def _topic_for(run: ScenarioRun, args: dict[str, Any]) -> str:
+def _topic_for(run: RunContext, args: dict[str, Any]) -> str:
     if "raw_topic" in args:
         return run.expand(str(args["raw_topic"]))
     device = args.get("device")
@@ -193,7 +194,7 @@ class Mqtt(ExpectationKind):
             parts.insert(0, f"{args['count']}{unit}x")
         return " ".join(parts)
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         return MessageProbe(
             run,
             _topic_for(run, args),
@@ -225,7 +226,7 @@ class Status(ExpectationKind):
         extra = f" where {args['where']!r}" if "where" in args else ""
         return f"status {json.dumps(shown)} from {args.get('device')}{extra}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         expected = {k: args[k] for k in ("state", "program_id", "reason", "error") if k in args}
         predicate = args.get("where")
 
@@ -253,7 +254,7 @@ class Metric(ExpectationKind):
     def describe(self, args: dict[str, Any]) -> str:
         return f"metrics from {args.get('device')} where {args['where']!r}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         predicate: Predicate = args["where"]
         topic = f"metrics/{run.thing(args['device'])}"
         resolve = resolver(run, args["device"])

@@ -14,7 +14,7 @@ from .registry import ExpectationKind, Probe, expectation
 from .schema import Field, Fields
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
+    from .context import RunContext
 
 
 class _StateProbe(Probe):
@@ -51,7 +51,7 @@ class Led(ExpectationKind):
     def describe(self, args: dict[str, Any]) -> str:
         return f"LED of {args.get('device')} {'on' if args['on'] else 'off'}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         device = run.device(args["device"])
         return _StateProbe(device.led, lambda v: v is args["on"], lambda v: "on" if v else "off")
 
@@ -65,7 +65,7 @@ class Pixel(ExpectationKind):
     def describe(self, args: dict[str, Any]) -> str:
         return f"pixel of {args.get('device')} = {list(args['color'])}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         device = run.device(args["device"])
         want = tuple(args["color"])
         return _StateProbe(device.pixel, lambda v: tuple(v) == want, lambda v: str(list(v or ())))
@@ -94,7 +94,7 @@ class Log(ExpectationKind):
         )
         return f"log line of {args.get('device')} {what}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         name = args["device"]
         mark_t = run.mark_time
         contains = args.get("contains")
@@ -152,7 +152,7 @@ class Shadow(ExpectationKind):
         where = f" where {args['where']!r}" if "where" in args else ""
         return f"shadow of {args.get('device')}{what}{where}"
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         thing = run.thing(args["device"])
         options = {"shadowName": args["shadow"]} if "shadow" in args else {}
         data = run.core.iot_data()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from .schema import Fields
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
+    from .context import RunContext
 
 StepKind = Literal["act", "expect", "never", "time", "fault"]
 
@@ -87,7 +87,7 @@ class StepType:
                 out.extend(value)
         return out
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         raise NotImplementedError
 
 
@@ -116,7 +116,7 @@ class ExpectationKind:
     def describe(self, args: dict[str, Any]) -> str:
         raise NotImplementedError
 
-    def probe(self, run: ScenarioRun, args: dict[str, Any]) -> Probe:
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
         raise NotImplementedError
 
     def check_args(self, args: dict[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ from .schema import Field, Fields, check
 from .things import Unresolved, check_refs, expand
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
+    from .context import RunContext
 
 
 @step
@@ -73,7 +73,7 @@ class Deploy(StepType):
         to = args.get("to", "all")
         return f"deploy {args['program']} to {to if isinstance(to, str) else ', '.join(to)}"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         source = run.scenario.programs[args["program"]]
         body: dict[str, Any] = {
             "program_id": args.get("program_id", args["program"]),
@@ -102,7 +102,7 @@ class ProgramControl(StepType):
         "program_id": Field("string", doc="default: the current program"),
     }
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         body = {"program_id": args["program_id"]} if "program_id" in args else {}
         name = args["device"]
         run.publish(f"steel-programs/{run.thing(name)}/{args['action']}", body, to=[name])
@@ -134,7 +134,7 @@ class Sensors(StepType):
         values = ", ".join(f"{k}={v:g}" for k, v in args.items() if k != "device")
         return f"set {values} on {_names(args.get('device', 'all'))}"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         values = {k: float(v) for k, v in args.items() if k != "device"}
         for name in run.targets(args.get("device", "all")):
             run.device(name).set_sensors(values)
@@ -176,7 +176,7 @@ class SensorModel(StepType):
             return f"a {args['kind']} model needs {' and '.join(missing)}"
         return None
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         model = {k: v for k, v in args.items() if k not in ("device", "quantity")}
         model.setdefault("seed", run.scenario.seed)
         if model["kind"] == "csv":
@@ -198,7 +198,7 @@ class Press(StepType):
     }
     scalar_field = "device"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         run.device(args["device"]).press_button(args.get("hold", 0.1))
         run.event("act", args["device"], "button pressed")
         return Outcome()
@@ -215,7 +215,7 @@ class Desired(StepType):
         "shadow": Field("string", doc="a named shadow (default: the classic shadow)"),
     }
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         name = args["device"]
         thing = run.thing(name)
         shadow = args.get("shadow")
@@ -267,7 +267,7 @@ class Publish(StepType):
             return "publish needs device + topic (a program topic) or raw_topic"
         return None
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         if "raw_topic" in args:
             topic = run.expand(args["raw_topic"])
             to = [n for n, t in run.things.items() if f"/{t}/" in f"/{topic}/"]
@@ -300,7 +300,7 @@ class Job(StepType):
         "document": Field("object", required=True, doc="the job document"),
     }
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         iot = run.core.iot()
         names = run.targets(args.get("to", "all"))
         targets = [iot.describe_thing(thingName=run.thing(n))["thingArn"] for n in names]

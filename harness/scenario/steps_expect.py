@@ -20,8 +20,7 @@ from .source import Document, PathKey, Problem, suggest
 from .things import check_refs, unknown_device
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
-
+    from .context import RunContext
     from .model import Scenario
 
 DEFAULT_WITHIN = 10.0
@@ -199,7 +198,7 @@ class Expect(_Timed):
     def title(self, args: dict[str, Any]) -> str:
         return f"expect {_describe(args)} within {args['duration']:g}s{self._soft(args)}"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         probe = EXPECTATIONS[args["kind"]].probe(run, args["args"])
         if run.time.wait_for(probe.check, args["duration"]):
             return Outcome(expected=_describe(args), observed=probe.matched())
@@ -226,7 +225,7 @@ class Never(_Timed):
     def title(self, args: dict[str, Any]) -> str:
         return f"never {_describe(args)} for {args['duration']:g}s{self._soft(args)}"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         probe = EXPECTATIONS[args["kind"]].probe(run, args["args"])
         if run.time.wait_for(probe.check, args["duration"]):
             raise StepFailed(

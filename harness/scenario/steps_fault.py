@@ -8,7 +8,7 @@ from .registry import Outcome, StepType, step
 from .schema import Field, Fields
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
+    from .context import RunContext
 
 
 @step
@@ -28,7 +28,7 @@ class Network(StepType):
         "restore": Field("boolean", doc="end an earlier fault"),
     }
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         device = run.device(args["device"])
         if args.get("restore"):
             device.set_network()
@@ -58,7 +58,7 @@ class BrokerRestart(StepType):
     def title(self, args: dict[str, Any]) -> str:
         return f"restart the broker (down {args.get('down_for', 0):g}s)"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         run.event("fault", None, "broker restart")
         for device in run.devices.values():  # each sees the drop at this instant
             _expect_disconnect(device)
@@ -91,7 +91,7 @@ class Power(StepType):
     def check_args(self, args: dict[str, Any]) -> str | None:
         return None
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         device = run.device(args["device"])
         action = args["action"]
         if action == "cycle":
@@ -114,7 +114,7 @@ class ClockSkew(StepType):
         "seconds": Field("number", required=True),
     }
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         run.device(args["device"]).skew_clock(float(args["seconds"]))
         run.event("fault", args["device"], f"clock skewed {args['seconds']:+g}s")
         return Outcome()
@@ -135,7 +135,7 @@ class Revoke(StepType):
     }
     scalar_field = "device"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         name = args["device"]
         if run.core.kind == "local":  # the local core closes a revoked certificate's session
             _expect_disconnect(run.device(name))

@@ -8,7 +8,7 @@ from .registry import Outcome, StepType, step
 from .schema import Field, Fields
 
 if TYPE_CHECKING:
-    from harness.engine import ScenarioRun
+    from .context import RunContext
 
 
 @step
@@ -22,7 +22,7 @@ class Wait(StepType):
     def title(self, args: dict[str, Any]) -> str:
         return f"wait {args['for']:g}s"
 
-    def run(self, run: ScenarioRun, args: dict[str, Any]) -> Outcome:
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         start = run.time.now()
         run.time.sleep(args["for"])
         return Outcome(observed=f"{run.time.now() - start:g}s passed")
