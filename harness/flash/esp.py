@@ -36,7 +36,9 @@ CHIP_NAME = "ESP32-C3"
 
 
 class FlashError(Exception):
-    """Flashing stopped; the message says where, and whether the board may be half-flashed."""
+    """Flashing stopped; the message says where, and whether the board may be half-flashed.
+    (Bad input -- no image, a MicroPython that does not match its pin -- is an
+    :class:`~harness.image.ImageError`, raised before the board is touched.)"""
 
 
 @dataclass
@@ -60,10 +62,7 @@ class FlashResult:
 def _regions(
     image_dir: Path, micropython: Path | None, pin_config: Path
 ) -> tuple[Any, bytes, bytes]:
-    try:
-        manifest = read_manifest(image_dir)
-    except ImageError as exc:
-        raise FlashError(str(exc)) from None
+    manifest = read_manifest(image_dir)  # ImageError: bad input, nothing touched
     fs = (image_dir / manifest.fs_file).read_bytes()
     if manifest.merged:
         merged = (image_dir / manifest.merged).read_bytes()
@@ -71,7 +70,7 @@ def _regions(
         app += b"\xff" * (-len(app) % 4)
         return manifest, app, fs
     if micropython is None:
-        raise FlashError(
+        raise ImageError(
             f"{image_dir}: the image has no MicroPython (build it with --micropython, or name "
             "the board's `micropython:` in the rig)"
         )
@@ -79,9 +78,9 @@ def _regions(
         app = micropython.read_bytes()
         check_pin(micropython, app, read_pin(pin_config), pin_config)
     except OSError as exc:
-        raise FlashError(f"{micropython}: cannot read it ({exc.strerror})") from None
+        raise ImageError(f"{micropython}: cannot read it ({exc.strerror})") from None
     except PinError as exc:
-        raise FlashError(str(exc)) from None
+        raise ImageError(str(exc)) from None
     return manifest, app, fs
 
 

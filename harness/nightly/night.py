@@ -193,6 +193,7 @@ class NightRun:
             self.say("no real boards to flash")
             return []
         from harness.flash import FlashError, flash_board
+        from harness.image import ImageError
 
         done = []
         for spec in serial:
@@ -200,6 +201,8 @@ class NightRun:
                 outcome = flash_board(
                     spec, image, rig.lock_dir, say=self.say, force=self.options.force_flash
                 )
+            except ImageError as exc:
+                raise NightStopped(EXIT_BAD_INPUT, f"{spec.name}: {exc}") from None
             except FlashError as exc:
                 raise NightStopped(EXIT_RIG, f"{spec.name}: {exc}") from None
             self.say(f"{spec.name}: {outcome}")
