@@ -109,7 +109,7 @@ def _format_line(stream):
     if FORMAT_LINE.startswith(first):
         raise BadBundle("truncated: the bundle ends inside its first line")
     if first.startswith(MAGIC):
-        rest = first[len(MAGIC) :]
+        rest = first[len(MAGIC) :].split(b"\n")[0]
         raise BadBundle("unknown bundle format '%s' (this device reads 1)" % _printable(rest))
     raise BadBundle("not an OTA bundle (it does not begin with 'STEELOTA 1')")
 

@@ -22,8 +22,8 @@ from . import version as versions
 from .errors import BadBundle
 
 FORMAT = 1
-MAX_MANIFEST_BYTES = 65536  # ~500 files; this checkout's firmware needs ~13 KB
-MAX_FILES = 1000
+MAX_MANIFEST_BYTES = 65536  # this checkout's firmware needs ~13 KB
+MAX_FILES = 500  # this checkout's firmware has ~100
 MAX_PATH_BYTES = 200
 MAX_PART_BYTES = 100  # littlefs allows 255 per name; MicroPython's own paths stay short
 MAX_TOTAL_SIZE = 2 * 1024 * 1024  # the whole C3 filesystem (reference/micropython.md)
@@ -191,8 +191,10 @@ def _file_entry(index, item, max_total_size):
     size = item["size"]
     if not _is_int(size):
         raise BadBundle("%s: size is not an integer" % where)
-    if size < 0 or size > max_total_size:
-        raise BadBundle("%s: size %d is outside 0..%d" % (where, size, max_total_size))
+    if size < 0:
+        raise BadBundle("%s: size %d is negative" % (where, size))
+    if size > max_total_size:
+        raise BadBundle("%s: size %d is more than %d" % (where, size, max_total_size))
     digest = item["sha256"]
     if not isinstance(digest, str) or len(digest) != 64:
         raise BadBundle("%s: sha256 is not 64 hex digits" % where)

@@ -318,7 +318,7 @@ def strict_b64decode(text, what):
     for i, ch in enumerate(body):
         if not ("A" <= ch <= "Z" or "a" <= ch <= "z" or "0" <= ch <= "9" or ch in "+/"):
             raise P256Error("%s: character %d (%r) is not base64" % (what, i + 1, ch))
-    return binascii.a2b_base64(text)
+    return binascii.a2b_base64(text.encode())  # bytes: the wasm build's binascii takes no str
 
 
 def load_public_keys(data):
