@@ -134,6 +134,29 @@ th, td { text-align: left; padding: 2px 8px; vertical-align: middle; }
 .line h3 { font-size: 14px; margin: 0 0 4px; font-family: monospace; }
 .meta { color: #666; font-size: 12px; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 4px; color: #fff; }
+.controls { margin: 8px 0; } .controls input[type=search] { width: 24em; }
+"""
+
+#: Filters for a long list of scenarios; without JavaScript every line is shown.
+SCRIPT = """
+(function () {
+  var text = document.getElementById('filter');
+  var bad = document.getElementById('only-bad');
+  function apply() {
+    var words = text.value.toLowerCase();
+    var shown = 0;
+    document.querySelectorAll('.line').forEach(function (line) {
+      var ok = line.dataset.scenario.toLowerCase().indexOf(words) >= 0 &&
+               (!bad.checked || line.dataset.bad === '1');
+      line.style.display = ok ? '' : 'none';
+      if (ok) { shown += 1; }
+    });
+    document.getElementById('shown').textContent = shown;
+  }
+  text.addEventListener('input', apply);
+  bad.addEventListener('change', apply);
+  apply();
+})();
 """
 
 
@@ -160,7 +183,7 @@ def write_trend(nights: Sequence[Night], history: Path, out: Path) -> Path:
     parts.append("<p class='legend'>")
     for verdict, color in COLORS.items():
         parts.append(f"<span style='background:{color}'>{verdict}</span>")
-    parts.append("<span style='background:#bbb'>not run</span></p>")
+    parts.append("<span style='background:#eeeeee;color:#444'>not run</span></p>")
     parts.append("<img id='overview' src='plots/overview.svg' alt='verdicts per night'>")
     parts.append("<h2>Nights</h2><table id='nights'><tr><th>night</th><th>started</th>")
     parts.append("<th>firmware</th><th>passed</th><th>flaky</th><th>failed</th><th>error</th>")
@@ -175,6 +198,12 @@ def write_trend(nights: Sequence[Night], history: Path, out: Path) -> Path:
             f"<td>{c['error']}</td><td>{c['skipped']}</td><td>{report}</td></tr>"
         )
     parts.append("</table><h2>Scenarios</h2>")
+    parts.append(
+        "<div class='controls'><input type='search' id='filter' placeholder='filter by id'> "
+        "<label><input type='checkbox' id='only-bad'> only scenarios that failed or were "
+        f"flaky</label> <span class='meta'>(<span id='shown'>{len(lines_of(nights))}</span> "
+        "shown)</span></div>"
+    )
     previous_id = None
     for number, line in enumerate(lines_of(nights)):
         plot = f"plots/line-{number}.svg"
@@ -185,8 +214,10 @@ def write_trend(nights: Sequence[Night], history: Path, out: Path) -> Path:
         if line.id == previous_id:
             note = f" &mdash; the scenario changed: a new line since night {esc(first)}"
         previous_id = line.id
+        bad = any(r.verdict in ("failed", "error", "flaky") for _, r in line.points)
         parts.append(
-            f"<div class='line' data-scenario='{esc(line.id)}' data-sha='{esc(line.sha256)}'>"
+            f"<div class='line' data-scenario='{esc(line.id)}' data-sha='{esc(line.sha256)}' "
+            f"data-bad='{1 if bad else 0}'>"
         )
         parts.append(f"<h3>{esc(line.id)}</h3>")
         parts.append(
@@ -211,7 +242,7 @@ def write_trend(nights: Sequence[Night], history: Path, out: Path) -> Path:
                 parts.append(f"<span {attrs}></span>")
         parts.append(f"</div><img class='plot' src='{plot}' alt='pass rate and duration'>")
         parts.append("</div>")
-    parts.append("</body></html>")
+    parts.append("<script>" + SCRIPT + "</script></body></html>")
     page = out / "index.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     return page
