@@ -144,6 +144,13 @@ def test_a_database_damaged_inside_is_caught_by_the_integrity_check(tmp_path: Pa
 def test_other_database_urls_say_what_they_need(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="unsupported database; use sqlite:///PATH"):
         open_history(tmp_path, "mysql://ci:secret@db/results")
+    with pytest.raises(HistoryError) as caught:  # psycopg is not installed here
+        open_history(tmp_path, "postgresql://ci:secret@db.example/results")
+    said = str(caught.value)
+    assert said == (
+        "postgresql://ci:***@db.example/results: a PostgreSQL history needs psycopg "
+        "(pip install psycopg)"
+    )
     elsewhere = tmp_path / "shared" / "results.sqlite"
     with open_history(None, f"sqlite:///{elsewhere}") as store:
         store.add(night("n1", record("s.yaml::a", "passed")))
