@@ -35,18 +35,18 @@ MIGRATIONS: list[list[str]] = [
     [
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE nights (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, "
-        "duration REAL NOT NULL, firmware_version TEXT NOT NULL, "
+        "duration DOUBLE PRECISION NOT NULL, firmware_version TEXT NOT NULL, "
         "firmware_sha256 TEXT NOT NULL, rig TEXT NOT NULL, report TEXT NOT NULL)",
         "CREATE TABLE results (night TEXT NOT NULL, scenario TEXT NOT NULL, "
         "file TEXT NOT NULL, sha256 TEXT NOT NULL, verdict TEXT NOT NULL, "
-        "duration REAL NOT NULL, message TEXT NOT NULL, PRIMARY KEY (night, scenario))",
+        "duration DOUBLE PRECISION NOT NULL, message TEXT NOT NULL, PRIMARY KEY (night, scenario))",
     ],
     [
         "ALTER TABLE nights ADD COLUMN candidate TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE nights ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '{}'",
         "CREATE TABLE attempts (night TEXT NOT NULL, scenario TEXT NOT NULL, "
         "n INTEGER NOT NULL, boards TEXT NOT NULL, status TEXT NOT NULL, "
-        "duration REAL NOT NULL, message TEXT NOT NULL, PRIMARY KEY (night, scenario, n))",
+        "duration DOUBLE PRECISION NOT NULL, message TEXT NOT NULL, PRIMARY KEY (night, scenario, n))",
         # a version-1 scenario had exactly one attempt, on boards it did not record
         "INSERT INTO attempts (night, scenario, n, boards, status, duration, message) "
         "SELECT night, scenario, 1, '[]', verdict, duration, message FROM results",
@@ -354,7 +354,7 @@ def open_history(history: Path | None, url: str | None = None) -> HistoryStore:
         return _open_sqlite(Path(url[len("sqlite:///") :]), history)
     if url.startswith(("postgresql://", "postgres://")):
         try:
-            import psycopg  # type: ignore[import-not-found]
+            import psycopg
         except ImportError:
             raise HistoryError(
                 f"{_redact(url)}: a PostgreSQL history needs psycopg (pip install psycopg)"
