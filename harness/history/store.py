@@ -46,7 +46,8 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE nights ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '{}'",
         "CREATE TABLE attempts (night TEXT NOT NULL, scenario TEXT NOT NULL, "
         "n INTEGER NOT NULL, boards TEXT NOT NULL, status TEXT NOT NULL, "
-        "duration DOUBLE PRECISION NOT NULL, message TEXT NOT NULL, PRIMARY KEY (night, scenario, n))",
+        "duration DOUBLE PRECISION NOT NULL, message TEXT NOT NULL, "
+        "PRIMARY KEY (night, scenario, n))",
         # a version-1 scenario had exactly one attempt, on boards it did not record
         "INSERT INTO attempts (night, scenario, n, boards, status, duration, message) "
         "SELECT night, scenario, 1, '[]', verdict, duration, message FROM results",
