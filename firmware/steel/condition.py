@@ -48,6 +48,7 @@ class SteelError(Exception):
         self.trace = []
         self.irritants = []
         self.payload = None
+        self.cause = None  # the Python exception behind an internal error, for the host
 
     @property
     def catchable(self):

@@ -8,6 +8,7 @@ procedures: each gets the task and may push native continuation frames or unwind
 from . import continuations, vm
 from .errors import (
     ARITY_MISMATCH,
+    CONTRACT_VIOLATION,
     GENERIC,
     SteelError,
     type_error,
@@ -144,6 +145,9 @@ def _parameterize(task, args, pos):
     """``(%parameterize (list p ...) (list v ...) thunk)``, made by ``parameterize``."""
     params = to_list(args[0])
     values = to_list(args[1])
+    if params is None or values is None or len(params) != len(values):
+        raise SteelError(CONTRACT_VIOLATION, "parameterize: expected as many parameters as values")
+    _check_proc("parameterize", args[2], 3)
     for i in range(len(params)):
         if type(params[i]) is not Parameter:
             raise type_error("parameterize", "a parameter", params[i], i + 1)
@@ -173,9 +177,10 @@ def _spread_values_k(S, v):
 
 
 def _case_lambda_fail(n):
-    """Raised by a ``case-lambda`` whose clauses do not take this many arguments."""
+    """Raised by a ``case-lambda`` whose clauses do not accept this many arguments."""
     raise SteelError(
-        ARITY_MISMATCH, "case-lambda: no clause takes %d argument%s" % (n, "" if n == 1 else "s")
+        ARITY_MISMATCH,
+        "case-lambda: no clause accepts %s argument%s" % (write_string(n), "" if n == 1 else "s"),
     )
 
 

@@ -47,15 +47,31 @@ def describe_arity(min_args, max_args):
 
 
 def host_error(e, who):
-    """A SteelError for a Python exception raised inside primitive ``who``."""
+    """A SteelError for a Python exception raised inside procedure ``who``.
+
+    Every procedure checks its arguments and raises Steel errors itself; this is the
+    backstop for what slips through (a bug in the runtime, the host running out of
+    memory).  Python's own message never reaches the program — it may name Python types
+    or internals — so the error says what kind of thing went wrong, and the exception is
+    kept in ``cause`` for the host's logs.
+    """
     if isinstance(e, SteelError):
         return e
     if isinstance(e, MemoryError):
-        return SteelError(OUT_OF_MEMORY, "%s: the device ran out of memory" % who)
-    if isinstance(e, RuntimeError) and "recursion" in str(e):
-        return SteelError(GENERIC, "%s: data nested too deeply" % who)
-    if isinstance(e, (TypeError, AttributeError)):
-        return SteelError(TYPE_MISMATCH, "%s: %s" % (who, e))
-    if isinstance(e, ZeroDivisionError):
-        return SteelError(GENERIC, "%s: division by zero" % who)
-    return SteelError(GENERIC, "%s: %s" % (who, e))
+        err = SteelError(OUT_OF_MEMORY, "%s: the device ran out of memory" % who)
+    elif isinstance(e, RuntimeError) and "recursion" in str(e):
+        err = SteelError(CONTRACT_VIOLATION, "%s: data nested too deeply" % who)
+    elif isinstance(e, (TypeError, AttributeError)):
+        err = SteelError(TYPE_MISMATCH, "%s: an argument of the wrong type" % who)
+    elif isinstance(e, ZeroDivisionError):
+        err = SteelError(CONTRACT_VIOLATION, "%s: division by zero" % who)
+    elif isinstance(e, (IndexError, KeyError)):
+        err = SteelError(CONTRACT_VIOLATION, "%s: an index or key out of range" % who)
+    elif isinstance(e, UnicodeError):
+        err = SteelError(CONVERSION_ERROR, "%s: text that is not valid UTF-8" % who)
+    elif isinstance(e, (ValueError, OverflowError)):
+        err = SteelError(CONTRACT_VIOLATION, "%s: an argument out of range" % who)
+    else:
+        err = SteelError(GENERIC, "%s: internal error in the runtime" % who)
+    err.cause = e
+    return err

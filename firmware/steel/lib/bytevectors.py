@@ -135,7 +135,7 @@ def install(lib):
 
     def bytes_clear(b):
         _b("bytes-clear!", b, 1)
-        del b[:]
+        b[:] = b""  # (MicroPython's bytearray has no slice deletion)
         return VOID
 
     def string_to_bytes(s, start=None, end=None):

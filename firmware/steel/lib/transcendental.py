@@ -135,6 +135,8 @@ def make_expt(meter):
             if ta is Complex:
                 return _complex_power(a, b)
         if ta is Complex or type(b) is Complex:
+            if type(a) is int and a == 0:
+                return 0  # 0 to any complex power whose exponent is not 0
             return exp(mul2(b, log(a)))
         return _fpow(a, b)
 
@@ -162,6 +164,8 @@ def exp(x):
     if type(x) is Complex:
         m = _fexp(to_float(x.re))
         a = to_float(x.im)
+        if not is_finite(a):
+            return rectangular(NAN, NAN)
         return rectangular(m * math.cos(a), m * math.sin(a))
     return _fexp(to_float(x))
 

@@ -16,7 +16,7 @@ def vector_ref(v, k):
     if type(v) is list and type(k) is int and k >= 0:
         try:
             return v[k]
-        except IndexError:
+        except (IndexError, OverflowError):  # (MicroPython: a bignum index overflows)
             pass
     _v("vector-ref", v, 1)
     need_int("vector-ref", k, 2)
@@ -28,7 +28,7 @@ def vector_set(v, k, x):
         try:
             v[k] = x
             return VOID
-        except IndexError:
+        except (IndexError, OverflowError):  # (MicroPython: a bignum index overflows)
             pass
     _v("vector-set!", v, 1)
     need_int("vector-set!", k, 2)
