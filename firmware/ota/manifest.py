@@ -17,6 +17,8 @@ Shape (docs/ota.md, "Bundle format")::
 """
 
 import json
+import sys
+from collections import namedtuple
 
 from . import version as versions
 from .errors import BadBundle
@@ -28,6 +30,9 @@ MAX_PATH_BYTES = 200
 MAX_PART_BYTES = 100  # littlefs allows 255 per name; MicroPython's own paths stay short
 MAX_TOTAL_SIZE = 2 * 1024 * 1024  # the whole C3 filesystem (reference/micropython.md)
 MAX_NESTING = 3  # {files: [{...}]}
+# MicroPython's json.loads reads bytes as UTF-8 (and refuses what is not), so the manifest
+# need not be copied into a str first; CPython's would also guess UTF-16 or UTF-32.
+_LOADS_BYTES = sys.implementation.name == "micropython"
 
 _FIELDS = ("format", "version", "min_version", "files", "total_size", "self_test")
 _REQUIRED = ("format", "version", "files", "total_size")
@@ -35,18 +40,10 @@ _FILE_FIELDS = ("path", "size", "sha256")
 _HEX = "0123456789abcdef"
 
 
-class FileEntry:
-    """One file of the bundle: its path in the slot, its size and its sha256 (lowercase hex)."""
-
-    __slots__ = ("path", "size", "sha256")
-
-    def __init__(self, path, size, sha256):
-        self.path = path
-        self.size = size
-        self.sha256 = sha256
-
-    def __repr__(self):
-        return "FileEntry(%r, %d)" % (self.path, self.size)
+# One file of the bundle: its path in the slot, its size and its sha256 (lowercase hex).
+# A namedtuple, not a class: under MicroPython an instance of a class carries a dict of its
+# own (``__slots__`` is not enforced), three times the size of a tuple, once per file.
+FileEntry = namedtuple("FileEntry", ("path", "size", "sha256"))
 
 
 class Manifest:
@@ -220,26 +217,43 @@ def _check_layout(entries):
             raise BadBundle("manifest: %r is both a file and a directory" % path)
 
 
-def parse(raw, manifest_id, max_total_size=MAX_TOTAL_SIZE):
-    """A :class:`Manifest` from the manifest's bytes; BadBundle naming the first fault.
+def decode(raw):
+    """The JSON data of the manifest's bytes; BadBundle if they are not a JSON object.
 
-    ``manifest_id`` is the sha256 hex of ``raw`` (the caller has it from the signature check).
+    Memory on the device: ``raw`` and the parsed data, never a text copy of ``raw``.
     """
     if len(raw) > MAX_MANIFEST_BYTES:
         raise BadBundle("manifest: %d bytes, more than %d" % (len(raw), MAX_MANIFEST_BYTES))
     if _nesting_exceeds(raw, MAX_NESTING):
         raise BadBundle("manifest: nested deeper than %d levels" % MAX_NESTING)
     try:
-        text = bytes(raw).decode()
+        text = raw if _LOADS_BYTES else bytes(raw).decode()
     except UnicodeError:
         raise BadBundle("manifest: not UTF-8 text")
     try:
         data = json.loads(text)
+    except UnicodeError:
+        raise BadBundle("manifest: not UTF-8 text")
     except ValueError:
         raise BadBundle("manifest: not valid JSON")
-    del text
     if not isinstance(data, dict):
         raise BadBundle("manifest: not a JSON object")
+    return data
+
+
+def parse(raw, manifest_id, max_total_size=MAX_TOTAL_SIZE):
+    """A :class:`Manifest` from the manifest's bytes; BadBundle naming the first fault.
+
+    ``manifest_id`` is the sha256 hex of ``raw`` (the caller has it from the signature check).
+    """
+    return from_json(decode(raw), manifest_id, max_total_size)
+
+
+def from_json(data, manifest_id, max_total_size=MAX_TOTAL_SIZE):
+    """A :class:`Manifest` from decoded manifest data (a dict), checked field by field.
+
+    The file list in ``data`` is emptied as it is converted (its dicts freed one by one).
+    """
     for key in data:
         if key not in _FIELDS:
             raise BadBundle("manifest: unknown field %r" % key)

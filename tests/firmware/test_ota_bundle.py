@@ -288,11 +288,14 @@ def test_a_wrong_signature_length_is_caught_by_the_newline():
 def test_a_signed_manifest_that_is_not_json_is_a_bad_bundle():
     for raw, expected in (
         (b"{not json", "not valid JSON"),
-        (b"\xff\xfe{}", "not UTF-8"),
+        (b'{"version":"1.\xff"}', "not UTF-8"),
         (b"[]", "not a JSON object"),
     ):
         exc = refusal(make_bundle(KEY, manifest_bytes=raw))
         assert type(exc) is BadBundle and expected in exc.message, exc.message
+    # outside a string a byte that is not UTF-8 is also not JSON: either message is true
+    exc = refusal(make_bundle(KEY, manifest_bytes=b"\xff\xfe{}"))
+    assert exc.message in ("manifest: not UTF-8 text", "manifest: not valid JSON")
 
 
 def test_a_signed_manifest_with_an_unsafe_path_is_a_bad_bundle():
