@@ -22,12 +22,15 @@ from .expander import Expander
 from .lib import install_all as _install_stdlib
 from .library import ContextInput, ContextOutput, Library
 from .memory import CHAR, OBJECT, PAIR, SLOT, ContextMeter, Meter
+from .numtypes import Complex, Rational
+from .objects import Box, Stream
 from .ports import InputPort, OutputPort
 from .reader import read
 from .values import (
     UNDEFINED,
     Cell,
     Closure,
+    Continuation,
     Control,
     HashMap,
     HashSet,
@@ -300,4 +303,19 @@ class Interpreter:
                     total += CHAR * len(s)
             elif t is tuple:
                 stack.extend(v)
+            elif t is Continuation:  # a captured stack: its entries and their frames
+                total += OBJECT + SLOT * len(v.saved)
+                for entry in v.saved:
+                    stack.append(entry[1])
+            elif t is bytearray:
+                total += OBJECT + len(v)
+            elif t is Box:
+                total += OBJECT + SLOT
+                stack.append(v.v)
+            elif t is Stream:
+                total += PAIR
+                stack.append(v.car)
+                stack.append(v.thunk)
+            elif t is Rational or t is Complex:
+                total += OBJECT + SLOT
         return total

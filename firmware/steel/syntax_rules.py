@@ -115,10 +115,13 @@ def expand(macro, form, pos, source):
     """Expand one use of ``macro``; ``form`` is the whole ``(keyword ...)`` datum."""
     for pattern, template in macro.rules:
         binds = {}
-        if _match(macro, pattern, form.cdr, binds):
-            _marks[0] += 1
-            renames = {}
-            return _instantiate(macro, template, binds, renames, _marks[0], pos)
+        try:
+            if _match(macro, pattern, form.cdr, binds):
+                _marks[0] += 1
+                renames = {}
+                return _instantiate(macro, template, binds, renames, _marks[0], pos)
+        except SteelError as e:
+            raise e.locate(pos, source)
     raise SteelError(
         BAD_SYNTAX,
         "%s: no syntax rule matches this use" % base_symbol(macro.name).name,
