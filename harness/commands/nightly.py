@@ -60,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--keep-reports", type=non_negative, default=30, help="nights whose reports are kept"
     )
+    parser.add_argument("--iotcore", choices=("local", "aws"), default="local")
+    parser.add_argument("--aws-region", help="with --iotcore aws")
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(func=_nightly)
 
@@ -79,6 +81,8 @@ def _nightly(args: argparse.Namespace) -> int:
         night_id=args.night_id,
         db=args.db,
         seed=args.seed,
+        iotcore=args.iotcore,
+        aws_region=args.aws_region,
         lock_timeout=args.lock_timeout,
         keep_reports=args.keep_reports,
         micropython=args.micropython,

@@ -47,6 +47,7 @@ class NightOptions:
     db: str | None = None
     seed: int = 0
     iotcore: str = "local"
+    aws_region: str | None = None
     lock_timeout: float = 600.0
     keep_reports: int = 30
     micropython: Path | None = None
@@ -221,6 +222,7 @@ class NightRun:
             "work": str(work),
             "seed": o.seed,
             "iotcore": o.iotcore,
+            "aws_region": o.aws_region,
             "flashed": flashed,
             "candidate_root": str(candidate.root),
         }

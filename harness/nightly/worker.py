@@ -80,7 +80,9 @@ def run_plan(plan: dict[str, Any]) -> int:
     total = len(scenarios)
     with contextlib.ExitStack() as stack:
         say(f"starting the {plan['iotcore']} IoT Core ...")
-        core = stack.enter_context(open_core(plan["iotcore"], work / "iotcore"))
+        core = stack.enter_context(
+            open_core(plan["iotcore"], work / "iotcore", region=plan.get("aws_region"))
+        )
         engine = stack.enter_context(
             Engine(core, work / "run", boards=list(boards), seed=int(plan["seed"]))
         )
@@ -132,7 +134,7 @@ def run_plan(plan: dict[str, Any]) -> int:
     root = Path(plan["candidate_root"]) if plan.get("candidate_root") else None
     fingerprint = make_fingerprint(
         int(plan["seed"]),
-        plan["iotcore"],
+        str(getattr(core, "kind", plan["iotcore"])),
         files,
         rig_file=Path(plan["rig"]),
         inputs={p: d for s in scenarios for p, d in s.inputs.items()},
