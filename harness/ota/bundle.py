@@ -183,27 +183,35 @@ def assemble(manifest_bytes: bytes, signature_der: bytes, payload: Sequence[byte
     return b"".join([head, manifest_bytes, text, b"\n", *payload])
 
 
-def _read_back(data: bytes, key: ec.EllipticCurvePrivateKey) -> None:
-    """Check the bundle with the device's own reader, signature included."""
+def public_key(key: ec.EllipticCurvePrivateKey) -> Any:
+    """The device's form (``firmware.ota.p256.PublicKey``) of ``key``'s public half."""
     from firmware.ota import p256
 
     numbers = key.public_key().public_numbers()
-    trusted = [p256.PublicKey(numbers.x, numbers.y)]
-    try:
-        device_bundle.check_bundle(io.BytesIO(data), trusted)
-    except BundleError as exc:
-        raise BundleBuildError(f"a device would refuse this bundle: {exc.message}") from None
+    return p256.PublicKey(numbers.x, numbers.y)
 
 
-def build_bundle(
+@dataclass(frozen=True)
+class Unsigned:
+    """A bundle's manifest and payload, waiting for a signature (ours or AWS Signer's)."""
+
+    manifest: dict[str, Any]
+    manifest_bytes: bytes
+    payload: list[bytes]
+
+
+def prepare(
     tree: Path,
     version: str,
-    key: ec.EllipticCurvePrivateKey,
     *,
     min_version: str | None = None,
     self_test: Path | None = None,
-) -> BuiltBundle:
-    """A signed bundle of firmware tree ``tree`` at ``version``."""
+) -> Unsigned:
+    """The manifest and payload of firmware tree ``tree`` at ``version``.
+
+    The same tree and options give the same manifest bytes, so a manifest signed elsewhere
+    (AWS Signer) can be joined to a payload prepared again later (:func:`join`).
+    """
     sources = tree_files(tree)
     files = [(path, source.read_bytes()) for path, source in sources]
     test_path = None
@@ -224,17 +232,72 @@ def build_bundle(
             f"the files total {total} bytes, more than a device installs "
             f"({device_manifest.MAX_TOTAL_SIZE})"
         )
-    data = assemble(raw, sign(raw, key), [content for _, content in files])
-    _read_back(data, key)
-    return BuiltBundle(data, manifest, raw)
+    return Unsigned(manifest, raw, [content for _, content in files])
+
+
+def join(unsigned: Unsigned, signature_der: bytes, trusted: Sequence[Any]) -> BuiltBundle:
+    """The bundle of ``unsigned`` with ``signature_der``, checked with the device's reader
+    against ``trusted`` keys (``firmware.ota.p256.PublicKey``) before it is returned."""
+    data = assemble(unsigned.manifest_bytes, signature_der, unsigned.payload)
+    try:
+        device_bundle.check_bundle(io.BytesIO(data), list(trusted))
+    except BundleError as exc:
+        if exc.reason == "bad-signature":
+            raise BundleBuildError(
+                f"the signature does not check: {exc.message} (a signature made elsewhere must "
+                "be over this exact manifest: the same tree, version and options)"
+            ) from None
+        raise BundleBuildError(f"a device would refuse this bundle: {exc.message}") from None
+    return BuiltBundle(data, unsigned.manifest, unsigned.manifest_bytes)
+
+
+def build_bundle(
+    tree: Path,
+    version: str,
+    key: ec.EllipticCurvePrivateKey,
+    *,
+    min_version: str | None = None,
+    self_test: Path | None = None,
+) -> BuiltBundle:
+    """A bundle of firmware tree ``tree`` at ``version``, signed with ``key``."""
+    unsigned = prepare(tree, version, min_version=min_version, self_test=self_test)
+    return join(unsigned, sign(unsigned.manifest_bytes, key), [public_key(key)])
+
+
+def read_signature(path: Path) -> bytes:
+    """A signature file as DER: DER itself, or its base64 text (what AWS Signer reports)."""
+    from firmware.ota import p256
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BundleBuildError(f"{path}: no such signature file") from None
+    except OSError as exc:
+        raise BundleBuildError(f"{path}: cannot read it ({exc.strerror})") from None
+    if data[:1] == b"\x30":
+        return data
+    try:
+        der: bytes = p256.strict_b64decode(data.strip(), str(path))
+    except p256.P256Error as exc:
+        raise BundleBuildError(f"neither a DER signature nor its base64: {exc.message}") from None
+    return der
+
+
+def _write(out: Path, data: bytes, what: str) -> None:
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise BundleBuildError(f"{out}: cannot write the {what} ({exc.strerror})") from None
+
+
+def write_manifest(unsigned: Unsigned, out: Path) -> None:
+    """Write the manifest's exact bytes (the file to sign elsewhere) to ``out``."""
+    _write(out, unsigned.manifest_bytes, "manifest")
 
 
 def write_bundle(bundle: BuiltBundle, out: Path) -> None:
     """Write the bundle to ``out`` whole or not at all (a temporary file, then a rename)."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(bundle.data)
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise BundleBuildError(f"{out}: cannot write the bundle ({exc.strerror})") from None
+    _write(out, bundle.data, "bundle")

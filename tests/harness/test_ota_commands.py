@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.ota.test_bundle_build import make_tree
 
@@ -171,3 +174,32 @@ def test_the_default_tree_is_this_checkouts_firmware(work: Path, tmp_path: Path)
     assert shown.returncode == 0
     paths = [f["path"] for f in json.loads(shown.stdout)["manifest"]["files"]]
     assert "firmware/agent/core.py" in paths and "firmware/ota/p256.py" in paths
+
+
+def test_a_bundle_signed_elsewhere_in_two_steps(work: Path, tmp_path: Path) -> None:
+    """The AWS Signer path: --manifest-only, sign that file elsewhere, then --signature."""
+    manifest = tmp_path / "m.json"
+    first = steelhil(
+        "bundle", "--from", work / "fw", "--version", "1.5.0", "--manifest-only", "-o", manifest
+    )
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("manifest of bundle 1.5.0: 5 files, ")
+    signer = serialization.load_pem_private_key(
+        (work / "keys" / "ota-signing.pem").read_bytes(), password=None
+    )
+    assert isinstance(signer, ec.EllipticCurvePrivateKey)
+    signature = signer.sign(manifest.read_bytes(), ec.ECDSA(hashes.SHA256()))
+    (tmp_path / "m.sig").write_bytes(base64.b64encode(signature))
+    out = tmp_path / "b.bin"
+    second = steelhil(
+        "bundle", "--from", work / "fw", "--version", "1.5.0", "--signature", tmp_path / "m.sig",
+        "--trust", work / "keys" / "ota-signing.pub.pem", "-o", out,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.startswith("bundle 1.5.0: 5 files, ")
+    wrong = steelhil(
+        "bundle", "--from", work / "fw", "--version", "1.5.1", "--signature", tmp_path / "m.sig",
+        "--trust", work / "keys" / "ota-signing.pub.pem", "-o", tmp_path / "c.bin",
+    )  # fmt: skip
+    assert wrong.returncode == 2 and "the signature does not check" in wrong.stderr
+    assert not (tmp_path / "c.bin").exists()

@@ -7,6 +7,7 @@ the self-test hook, and that what is built is what the device's reader accepts a
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -27,10 +28,14 @@ from harness.ota.bundle import (
     build_bundle,
     check_tree,
     encode_manifest,
+    join,
     manifest_json,
+    prepare,
+    read_signature,
     sign,
     tree_files,
     write_bundle,
+    write_manifest,
 )
 
 
@@ -318,3 +323,39 @@ def test_trusted_key_files_are_read_by_the_device_parser(tmp_path: Path) -> None
         keys.load_trusted_keys(pair.private)
     with pytest.raises(keys.KeyFileError, match="no such public key file"):
         keys.load_trusted_keys(tmp_path / "none.pem")
+
+
+# -- signed elsewhere (AWS Signer) -------------------------------------------------------------
+
+
+def test_a_manifest_signed_elsewhere_joins_its_payload(tree: Path, tmp_path: Path) -> None:
+    signer = ec.generate_private_key(ec.SECP256R1())
+    unsigned = prepare(tree, "1.4.0", min_version="1.0")
+    again = prepare(tree, "1.4.0", min_version="1.0")
+    assert again.manifest_bytes == unsigned.manifest_bytes  # the same tree: the same bytes
+    write_manifest(unsigned, tmp_path / "m.json")
+    signature = signer.sign((tmp_path / "m.json").read_bytes(), ec.ECDSA(hashes.SHA256()))
+    (tmp_path / "sig.der").write_bytes(signature)
+    (tmp_path / "sig.b64").write_bytes(base64.b64encode(signature) + b"\n")
+    for path in (tmp_path / "sig.der", tmp_path / "sig.b64"):
+        built = join(again, read_signature(path), trust(signer))
+        assert read(built.data, signer) == [
+            (entry["path"], data)
+            for entry, data in zip(built.manifest["files"], again.payload, strict=True)
+        ]
+
+
+def test_a_signature_over_another_manifest_is_refused_before_writing(
+    tree: Path, tmp_path: Path
+) -> None:
+    signer = ec.generate_private_key(ec.SECP256R1())
+    signature = signer.sign(prepare(tree, "1.4.0").manifest_bytes, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(BundleBuildError, match=r"the signature does not check: .*the same tree"):
+        join(prepare(tree, "1.4.1"), signature, trust(signer))
+    with pytest.raises(BundleBuildError, match="the signature does not check"):
+        join(prepare(tree, "1.4.0"), signature, trust(ec.generate_private_key(ec.SECP256R1())))
+    (tmp_path / "bad.sig").write_text("not a signature!")
+    with pytest.raises(BundleBuildError, match="neither a DER signature nor its base64"):
+        read_signature(tmp_path / "bad.sig")
+    with pytest.raises(BundleBuildError, match="no such signature file"):
+        read_signature(tmp_path / "none.sig")
