@@ -10,10 +10,10 @@ The format (docs/ota.md, "Bundle format")::
     <payload>                                   each file's bytes, in the manifest's order
 
 Why this shape: the signature covers only the manifest, and the manifest holds every file's
-sha256 and size, so the device checks one signature (about a second on a C3, estimated) and then only hashes,
-file by file, as it streams them into a slot.  The manifest comes first so nothing is
-written before the signature has checked, and the lengths come first so a reader never
-scans for a delimiter in untrusted bytes.
+sha256 and size, so the device checks one signature (about a second on a C3, estimated) and
+then only hashes, file by file, as it streams them into a slot.  The manifest comes first
+so nothing is written before the signature has checked, and the lengths come first so a
+reader never scans for a delimiter in untrusted bytes.
 
 Order of checks, and why: lengths and framing; the signature, before the manifest is even
 parsed (untrusted JSON is not parsed on the device); the manifest's fields
