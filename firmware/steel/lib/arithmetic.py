@@ -210,7 +210,7 @@ def install(lib):
         1,
         -1,
         "(/ z w ...) — z divided by the others (reciprocal of a lone z); exact for exact "
-        "numbers ((/ 1 3) is 1/3); dividing by an exact 0 is a ContractViolation",
+        "numbers: (/ 1 3) is 1/3",
     )
     d("abs", abs_, 1, 1, "(abs x) — the absolute value of the real x")
     d("max", max_, 1, -1, "(max x y ...) — the largest argument, as it was given")

@@ -12,7 +12,7 @@ from ..ports import InputPort
 from ..quoted import strip_syntax
 from ..reader import read as read_source
 from ..values import EOF, char
-from ._util import list_of, need_nat, need_str
+from ._util import list_of, need_nat, need_str, same_as
 
 
 def _in(who, p, pos):
@@ -156,9 +156,9 @@ def install(lib):
     d("peek-char", peek_char, 0, 1, "(peek-char [port]) — the next character, not consumed")
     d("read-string", read_string, 1, 2, "(read-string k [port]) — the next k characters, or eof")
     d("read-byte", read_byte, 0, 1, "(read-byte [port]) — the next byte, or eof")
-    d("read-u8", read_byte, 0, 1, "(read-u8 [port]) — same as read-byte")
+    same_as(lib, "read-u8", "read-byte")
     d("peek-byte", peek_byte, 0, 1, "(peek-byte [port]) — the next byte, not consumed")
-    d("peek-u8", peek_byte, 0, 1, "(peek-u8 [port]) — same as peek-byte")
+    same_as(lib, "peek-u8", "peek-byte")
     d("read-bytes", read_bytes, 1, 2, "(read-bytes k [port]) — a bytevector of the next k bytes")
     d(
         "read-bytes!",

@@ -169,9 +169,9 @@ def install(lib):
     d("write-line!", write_line, 1, 2, "(write-line! v [port]) — displays v and a newline; void")
     d("write-char", write_char, 1, 2, "(write-char c [port]) — writes the character c; void")
     d("write-byte", write_byte, 1, 2, "(write-byte b [port]) — writes the byte b (0-255); void")
-    d("write-u8", write_byte, 1, 2, "(write-u8 b [port]) — same as write-byte")
+    same_as(lib, "write-u8", "write-byte")
     d("write-bytes", write_bytes, 1, 2, "(write-bytes bv [port]) — writes the bytevector's bytes")
-    d("write-bytevector", write_bytes, 1, 2, "(write-bytevector bv [port]) — same as write-bytes")
+    same_as(lib, "write-bytevector", "write-bytes")
     d(
         "displayln",
         displayln,

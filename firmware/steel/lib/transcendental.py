@@ -204,7 +204,12 @@ def log(x, base=None):
         return 0
     if type(x) is Complex or type(base) is Complex:
         ln = rectangular(_ln(to_float(magnitude(x))), angle(x))
-        return ln if base is None else div2(ln, log(base))
+        if base is None:
+            return ln
+        lb = log(base)
+        if type(lb) is int and lb == 0:
+            raise SteelError(CONTRACT_VIOLATION, "log: base 1 has no logarithms")
+        return div2(ln, lb)
     if base is None:
         return _ln(x)
     if realmath.compare(base, 1) == 0:
@@ -272,6 +277,8 @@ def make_rectangular(re, im):
 def make_polar(m, a):
     m = to_float(need_real("make-polar", m, 1))
     a = to_float(need_real("make-polar", a, 2))
+    if not is_finite(a):
+        return rectangular(NAN, NAN)
     return rectangular(m * math.cos(a), m * math.sin(a))
 
 
