@@ -122,7 +122,12 @@ class Expander:
     def apply_macro(self, macro, form, pos):
         """One expansion step of a syntax-rules macro or a library rewrite."""
         if type(macro) is rewrites.Rewrite:
-            return rewrites.rewrite(macro, form, pos)
+            try:
+                return rewrites.rewrite(macro, form, pos)
+            except SteelError as e:
+                if e.source is None:
+                    e.source = self.source
+                raise
         return expand_macro(macro, form, pos, self.source)
 
     def is_special(self, name):

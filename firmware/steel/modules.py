@@ -7,7 +7,7 @@ not fail on that.  Each one here is Steel source, written for this runtime, that
 
 * ``(require "steel/result")`` defines its names directly;
 * ``(require (only-in "steel/result" Ok map-ok))`` defines only those (the module's other
-  names stay out of reach);
+  names stay out of reach), and ``(only-in "steel/result" (Ok Success))`` renames;
 * ``(require (prefix-in r: "steel/result"))`` defines them with the prefix.
 
 In the sources ``@`` marks the module's own names, so that they can be renamed out of the
@@ -67,8 +67,9 @@ def _error(message, pos):
 def module_forms(name, pos, only=None, prefix=None):
     """The data of the definitions ``(require name)`` stands for.
 
-    ``only`` (a list of names) or ``prefix`` (a string) select how the module's names
-    reach the program; with neither, they are defined as they are."""
+    ``only`` (a list of (module name, program name) pairs) or ``prefix`` (a string)
+    select how the module's names reach the program; with neither, they are defined as
+    they are."""
     entry = MODULES.get(name)
     if entry is None:
         raise _error(
@@ -83,10 +84,10 @@ def module_forms(name, pos, only=None, prefix=None):
     hidden = "%" + name + ":"
     forms = [d for d, _ in read(source.replace("@", hidden), "<%s>" % name)]
     if only is not None:
-        for n in only:
+        for n, _ in only:
             if n not in exports:
                 raise _error("only-in: %s is not provided by %s" % (n, name), pos)
-        aliases = [(n, n) for n in only]
+        aliases = [(new, old) for old, new in only]
     else:
         aliases = [(prefix + n, n) for n in exports]
     text = " ".join(["(define %s %s%s)" % (new, hidden, old) for new, old in aliases])

@@ -243,7 +243,15 @@ def _require(form, pos):
         parts = _items(spec, pos, "require") if is_pair(spec) else []
         head = base_symbol(parts[0]).name if parts and is_identifier(parts[0]) else None
         if head == "only-in" and len(parts) >= 2 and type(parts[1]) is str:
-            names = [base_symbol(n).name for n in parts[2:] if is_identifier(n)]
+            names = []  # (the module's name, the name in the program)
+            for n in parts[2:]:
+                pair = _items(n, pos, "require") if is_pair(n) else None
+                if is_identifier(n):
+                    names.append((base_symbol(n).name, base_symbol(n).name))
+                elif pair and len(pair) == 2 and is_identifier(pair[0]) and is_identifier(pair[1]):
+                    names.append((base_symbol(pair[0]).name, base_symbol(pair[1]).name))
+                else:
+                    raise _bad("require", "only-in names or (name new-name) pairs", pos)
             forms.extend(modules.module_forms(parts[1], pos, only=names))
         elif head == "prefix-in" and len(parts) == 3 and type(parts[2]) is str:
             if not is_identifier(parts[1]):

@@ -60,7 +60,10 @@ def struct_definitions(ex, form, pos):
                 opos,
             )
         k += 1
-    stype = StructType(name, fields, mutable, transparent)
+    printed = name
+    if name.startswith("%") and ":" in name:  # a built-in module's hidden name (modules.py)
+        printed = name[name.rindex(":") + 1 :]
+    stype = StructType(printed, fields, mutable, transparent)
     nf = len(fields)
     later = []
     for o, value, vpos in valued:

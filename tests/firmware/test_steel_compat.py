@@ -105,6 +105,7 @@ CASES = [
     ),
     ('(require (only-in "steel/result" Ok Ok?)) (Ok? (Ok 1))', "#true"),
     ('(require (prefix-in r: "steel/result")) (r:unwrap-ok (r:Ok 4))', "4"),
+    ('(require (only-in "steel/result" map-ok (Ok Success))) (map-ok (Success 1) add1)', "(Ok 2)"),
     ("(provide f) (define (f) 1) (f)", "1"),
 ]
 
@@ -159,6 +160,7 @@ def test_bad_forms_and_options():
     fails('(require (only-in "steel/result" nothing))', "BadSyntax", "not provided")
     fails('(require (only-in "steel/result" Ok)) (unwrap-ok (Ok 1))', "FreeIdentifier", "unwrap-ok")
     fails('(require (for-syntax "steel/result"))', "BadSyntax", "require")
+    fails('(require (only-in "steel/result" (Ok)))', "BadSyntax", "(name new-name) pairs")
     fails(
         "(define-syntax m (syntax-rules () [(_ x) (datum->syntax x 5)])) (m a)",
         "BadSyntax",
