@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterator, Mapping
+import posixpath
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -146,6 +147,17 @@ class Flash:
         self._files.clear()
         self._dirs = {"/"}
 
+    def program(self, files: Mapping[str, bytes]) -> None:
+        """Add ``files`` (absolute path -> bytes) as a flashing tool would, before the board
+        runs: no writes counted, no cut.  The bytes are kept as given, so boards programmed
+        with the same image share them."""
+        for path, data in files.items():
+            parent = posixpath.dirname(path)
+            while parent not in self._dirs:
+                self._dirs.add(parent)
+                parent = posixpath.dirname(parent)
+            self._files[path] = data
+
     def is_file(self, path: str) -> bool:
         return path in self._files
 
@@ -199,6 +211,8 @@ class Flash:
             written += chunk
             self._files[path] = written
             self.counters.bytes_programmed += len(chunk)
+        if not append:
+            self._files[path] = data  # the same bytes: boards writing one image share it
 
     def rename(self, src: str, dst: str) -> None:
         self.check_power()

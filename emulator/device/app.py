@@ -32,11 +32,8 @@ from typing import Any, Protocol
 from emulator.board.board import VirtualBoard
 from emulator.board.clock import TimerHandle
 from emulator.board.flash import PowerLost
-from firmware.agent import events
-from firmware.agent.config import ConfigError, load_config, load_credentials
-from firmware.agent.core import Agent
-from firmware.agent.storage import Storage
-from firmware.agent.version import FIRMWARE_VERSION
+
+from .boot import BootFailure, Firmware, boot
 
 #: Virtual seconds one Steel VM step costs on the board (docs/device.md, "Computation
 #: costs virtual time", says how it was chosen).
@@ -81,25 +78,11 @@ class Network(Protocol):
     ) -> Link: ...
 
 
-class StampedAgent(Agent):  # type: ignore[misc]
-    """The firmware's agent, unchanged but for one thing: every action it emits is stamped
-    with the board time at which it was emitted (mid-slice, see the module docstring)."""
-
-    def __init__(self, *args: Any, stamp: Callable[[], float], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._stamp = stamp
-        self._stamps: list[float] = []
-
-    def emit(self, action: object) -> None:
-        super().emit(action)
-        self._stamps.append(self._stamp())
-
-    def take_stamps(self) -> list[float]:
-        stamps, self._stamps = self._stamps, []
-        return stamps
+#: Virtual seconds from a crash of ``main.py`` to the next boot (the board resets itself).
+RESET_SECONDS = 0.5
 
 
-def live_steps(agent: Agent) -> int:
+def live_steps(agent: Any) -> int:
     """VM steps the agent's programs have run, counting the slice running now."""
     rt = agent.programs.runtime
     live = rt.interp.live_steps() if rt is not None else 0
@@ -115,7 +98,7 @@ class AgentApp:
         *,
         trace: Trace | None = None,
         seed: int | None = None,
-        firmware_version: str = FIRMWARE_VERSION,
+        firmware_version: str | None = None,
         step_seconds: float = STEP_SECONDS,
         event_seconds: float = EVENT_SECONDS,
     ) -> None:
@@ -126,7 +109,8 @@ class AgentApp:
         self.step_seconds = step_seconds
         self.event_seconds = event_seconds
         self.board: VirtualBoard | None = None
-        self.agent: StampedAgent | None = None
+        self.firmware: Firmware | None = None  # what the board booted
+        self.agent: Any = None
         self.link: Link | None = None
         self.boot_error: str | None = None
         self.boots = 0
@@ -146,24 +130,41 @@ class AgentApp:
         self._inbox.clear()
         self.busy_until = board.clock.now()
         try:
-            storage = Storage(board.fs)
-            config = load_config(storage)
-            credentials = load_credentials(storage, config)
-        except ConfigError as exc:
+            firmware = boot(board.fs)
+        except PowerLost:
+            return  # a cut while the selector wrote the boot record
+        except BootFailure as exc:
+            # As the board's main.py does: say why, and reset (the selector counts the
+            # attempt, and gives up on a trial slot after three).
+            self.boot_error = str(exc)
+            board.console(f"main.py: cannot boot {exc}; resetting")
+            board.timers.call_later(RESET_SECONDS, board.reset)
+            return
+        self.firmware = firmware
+        version = self.firmware_version or firmware.version
+        try:
+            storage = firmware.storage_class(board.fs)
+            config = firmware.load_config(storage)
+            credentials = firmware.load_credentials(storage, config)
+        except firmware.config_error as exc:
             # As on a board: main.py prints why it cannot run and the REPL stays.
             self.boot_error = str(exc)
             board.console(f"agent: cannot start: {exc}")
             board.main_exited()
             return
         self.boot_error = None
-        self.agent = StampedAgent(
+        jobs = None
+        if firmware.ota is not None:
+            jobs = firmware.ota.handler(config, storage, board.fs, version, firmware.slot)
+        self.agent = firmware.agent_class(
             config,
             board,
             board.fs,
-            self.firmware_version,
+            version,
             trace=self.trace,
             seed=self.seed,
             storage=storage,
+            jobs=jobs,
             stamp=board.cpu.now,
         )
 
@@ -204,6 +205,9 @@ class AgentApp:
         board = self.board
         if generation != self._generation or self.agent is None or board is None:
             return
+        firmware = self.firmware
+        if firmware is not None:
+            event = firmware.event(event)
         if self._inbox or board.clock.now() < self.busy_until:
             self._inbox.append(event)
             self._schedule()
@@ -226,9 +230,10 @@ class AgentApp:
             self._handle(self._inbox.popleft())
         else:
             now = board.monotonic()
-            self._run(lambda agent: agent.handle(events.Tick(now)))
+            tick = self.firmware.events.Tick(now) if self.firmware is not None else None
+            self._run(lambda agent: agent.handle(tick))
 
-    def _run(self, step: Callable[[Agent], list[object]]) -> None:
+    def _run(self, step: Callable[[Any], list[object]]) -> None:
         """One burst: run ``step``, charge its CPU time, carry out its actions at the
         instants they were emitted, and schedule the next wake-up."""
         agent, board = self.agent, self.board
@@ -287,28 +292,31 @@ class AgentApp:
             self._wake = board.timers.call_at(when, self._on_wake, self._generation)
 
     def _perform(self, action: object) -> None:
+        """Carry out one action (by name: the slot's firmware has its own classes)."""
         link, board = self.link, self.board
         if board is None:
             return
-        if isinstance(action, events.Connect):
+        kind = type(action).__name__
+        if kind == "Connect":
             if link is not None:
                 link.connect()
-        elif isinstance(action, events.Publish):
+        elif kind == "Publish":
             if link is not None:
-                link.publish(action.topic, action.payload, action.qos, action.retain)
-        elif isinstance(action, events.Subscribe):
+                a: Any = action
+                link.publish(a.topic, a.payload, a.qos, a.retain)
+        elif kind == "Subscribe":
             if link is not None:
-                link.subscribe(list(action.filters))
-        elif isinstance(action, events.Unsubscribe):
+                link.subscribe(list(action.filters))  # type: ignore[attr-defined]
+        elif kind == "Unsubscribe":
             if link is not None:
-                link.unsubscribe(list(action.filters))
-        elif isinstance(action, events.Fetch):
+                link.unsubscribe(list(action.filters))  # type: ignore[attr-defined]
+        elif kind == "Fetch":
             self._fetch(action)
-        elif isinstance(action, events.Reboot):
-            board.console(f"agent: rebooting ({action.reason})")
+        elif kind == "Reboot":
+            board.console(f"agent: rebooting ({action.reason})")  # type: ignore[attr-defined]
             board.clock.call_soon(board.reset)
 
-    def _fetch(self, action: events.Fetch) -> None:
+    def _fetch(self, action: Any) -> None:
         """Download on a thread; virtual time waits for it (a download's real duration says
         nothing about the board's)."""
         board = self.board
@@ -325,7 +333,10 @@ class AgentApp:
                     error = None
                 except (OSError, ValueError) as exc:
                     body, error = None, str(exc)
-                event = events.Fetched(clock.now(), action.request_id, body, error)
+                fetched = self.firmware.events.Fetched if self.firmware is not None else None
+                if fetched is None:
+                    return
+                event = fetched(clock.now(), action.request_id, body, error)
                 settled = getattr(clock, "call_settled", None)
                 if settled is not None:
                     settled((clock.now(), "fetch", board.name), self._deliver, generation, event)

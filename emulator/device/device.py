@@ -13,6 +13,7 @@ from firmware.agent.config import save_config, save_credentials
 from firmware.agent.storage import Storage
 
 from .app import AgentApp, Network, Trace
+from .slots import factory_image
 
 
 @dataclass
@@ -40,8 +41,10 @@ class DeviceIdentity:
 
 
 def provision_flash(board: VirtualBoard, identity: DeviceIdentity) -> None:
-    """Write ``/config.json`` and the certificates onto the board's flash, as the serial
-    backend does on a real board before its first boot."""
+    """Program the factory image (this checkout's firmware in app slot a) and write
+    ``/config.json`` and the certificates onto the board's flash, as flashing and the
+    serial backend do for a real board before its first boot."""
+    board.flash.program(factory_image())
     storage = Storage(board.fs)
     config = identity.config()
     save_config(storage, config)

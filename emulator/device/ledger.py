@@ -212,6 +212,27 @@ class Ledger:
         for _ in range(releases):
             self.clock.release()
 
+    def refused(self, name: str, filters: Iterable[str]) -> None:
+        """The broker refused these subscriptions of ``name``: it will not get what they
+        match, so nothing waits for it to."""
+        releases = 0
+        with self._lock:
+            party = self._party(name)
+            for topic_filter in filters:
+                party.filters.pop(topic_filter, None)
+            self._routes.clear()
+            for queue in list(self._pending.values()):
+                for record in list(queue):
+                    if name in record.waiting and party.granted(record.topic) is None:
+                        record.waiting.discard(name)
+                        if not record.waiting and not record.handling:
+                            self._forget(record)
+                            if record.holding:
+                                record.holding = False
+                                releases += 1
+        for _ in range(releases):
+            self.clock.release()
+
     def rank(self, name: str) -> int:
         with self._lock:
             return self._party(name).rank

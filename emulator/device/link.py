@@ -61,6 +61,8 @@ class LinkMonitor(Protocol):
 
     def unsubscribed(self, name: str, filters: list[str]) -> None: ...
 
+    def refused(self, name: str, filters: list[str]) -> None: ...
+
     def up(self, name: str, session_present: bool = True) -> None: ...
 
     def down(self, name: str) -> None: ...
@@ -252,6 +254,11 @@ class DeviceLink:
         return at
 
     def subscribe(self, filters: list[tuple[str, int]]) -> None:
+        if filters and self._monitor is not None and self._connected:
+            # In effect from now on for what is sent after it: the broker takes the
+            # SUBSCRIBE before anything the device publishes after it (one connection),
+            # and an answer to that may come back before the SUBACK does.
+            self._monitor.subscribed(self.thing_name, list(filters))
         if filters:
             with self._lock:
                 self._subscriptions_in_flight += 1
@@ -511,12 +518,13 @@ class DeviceLink:
                 return
             if self._monitor is not None:
                 codes = list(reasons) if isinstance(reasons, list) else [reasons]
-                granted = [
-                    (f, int(getattr(code, "value", code)))
+                refused = [
+                    f
                     for f, code in zip(filters, codes, strict=False)
-                    if not getattr(code, "is_failure", False)
+                    if getattr(code, "is_failure", False)
                 ]
-                self._monitor.subscribed(self.thing_name, granted)
+                if refused:
+                    self._monitor.refused(self.thing_name, refused)
             self._subscriptions_in_flight = max(0, self._subscriptions_in_flight - 1)
             self._acked = True
             self._release()
