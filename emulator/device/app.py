@@ -23,8 +23,6 @@ seconds per million steps (the agent's step limit ends it there), and nothing el
 
 from __future__ import annotations
 
-import threading
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -34,6 +32,7 @@ from emulator.board.clock import TimerHandle
 from emulator.board.flash import PowerLost
 
 from .boot import BootFailure, Firmware, boot
+from .transfer import Transfers
 
 #: Virtual seconds one Steel VM step costs on the board (docs/device.md, "Computation
 #: costs virtual time", says how it was chosen).
@@ -111,6 +110,8 @@ class AgentApp:
         self.board: VirtualBoard | None = None
         self.firmware: Firmware | None = None  # what the board booted
         self.agent: Any = None
+        self.transfers: Transfers | None = None
+        self.network_down = False
         self.link: Link | None = None
         self.boot_error: str | None = None
         self.boots = 0
@@ -173,6 +174,13 @@ class AgentApp:
             board.clock.call_soon(self._deliver, generation, event)
 
         self.link = self.network.open(config, credentials, post, board.clock)
+        self.transfers = Transfers(
+            board.clock,
+            board.name,
+            lambda event: self._deliver(generation, event),
+            firmware.events,
+        )
+        self.transfers.network_down = self.network_down
         board.on_button(lambda event: self._deliver(generation, event))
         self._run(lambda agent: agent.start(board.monotonic()))
 
@@ -185,6 +193,9 @@ class AgentApp:
             self._wake = None
         self._inbox.clear()
         self.agent = None
+        if self.transfers is not None:
+            self.transfers.cancel()
+            self.transfers = None
         if self.link is not None:
             link, self.link = self.link, None
             link.abort()
@@ -311,38 +322,17 @@ class AgentApp:
             if link is not None:
                 link.unsubscribe(list(action.filters))  # type: ignore[attr-defined]
         elif kind == "Fetch":
-            self._fetch(action)
+            if self.transfers is not None:
+                self.transfers.fetch(action)
+        elif kind == "Download":
+            if self.transfers is not None:
+                self.transfers.download(action)
         elif kind == "Reboot":
             board.console(f"agent: rebooting ({action.reason})")  # type: ignore[attr-defined]
             board.clock.call_soon(board.reset)
 
-    def _fetch(self, action: Any) -> None:
-        """Download on a thread; virtual time waits for it (a download's real duration says
-        nothing about the board's)."""
-        board = self.board
-        assert board is not None
-        generation = self._generation
-        clock = board.clock
-        clock.hold()
-
-        def get() -> None:
-            try:
-                try:
-                    with urllib.request.urlopen(action.url, timeout=30) as response:
-                        body: bytes | None = response.read()
-                    error = None
-                except (OSError, ValueError) as exc:
-                    body, error = None, str(exc)
-                fetched = self.firmware.events.Fetched if self.firmware is not None else None
-                if fetched is None:
-                    return
-                event = fetched(clock.now(), action.request_id, body, error)
-                settled = getattr(clock, "call_settled", None)
-                if settled is not None:
-                    settled((clock.now(), "fetch", board.name), self._deliver, generation, event)
-                else:
-                    clock.call_soon(self._deliver, generation, event)
-            finally:
-                clock.release()
-
-        threading.Thread(target=get, name=f"fetch-{board.name}", daemon=True).start()
+    def set_network_down(self, down: bool) -> None:
+        """A network fault (from the harness): downloads stop where they are."""
+        self.network_down = down
+        if self.transfers is not None:
+            self.transfers.set_network(down)

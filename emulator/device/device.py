@@ -3,6 +3,7 @@ and the firmware agent booted on it."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,15 @@ class DeviceIdentity:
     key: bytes
     limits: dict[str, Any] = field(default_factory=dict)
     metrics_interval: float = 60.0
+    #: PEM public keys the device trusts to sign firmware updates (``ota.trust``)
+    ota_trust: tuple[bytes, ...] = ()
+
+    def trust_files(self) -> dict[str, bytes]:
+        """Where the trusted keys go on the flash (named by content)."""
+        return {
+            f"/certs/ota-{hashlib.sha256(pem).hexdigest()[:8]}.pub.pem": pem
+            for pem in self.ota_trust
+        }
 
     def config(self) -> dict[str, Any]:
         obj: dict[str, Any] = {
@@ -37,6 +47,8 @@ class DeviceIdentity:
         }
         if self.limits:
             obj["limits"] = dict(self.limits)
+        if self.ota_trust:
+            obj["ota"] = {"trust": sorted(self.trust_files())}
         return obj
 
 
@@ -46,6 +58,8 @@ def provision_flash(board: VirtualBoard, identity: DeviceIdentity) -> None:
     serial backend do for a real board before its first boot."""
     board.flash.program(factory_image())
     storage = Storage(board.fs)
+    for path, pem in identity.trust_files().items():
+        storage.write(path, pem)
     config = identity.config()
     save_config(storage, config)
     save_credentials(storage, config, identity.ca, identity.cert, identity.key)

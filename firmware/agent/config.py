@@ -56,7 +56,10 @@ _TOP = (
     "data_dir",
     "limits",
     "backoff",
+    "ota",
 )
+#: ``ota`` section: the signing keys an update must be signed with, and its self-test.
+OTA = {"self_test_timeout": (120, 10, 3600, False)}
 _THING_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_-"
 
 
@@ -103,6 +106,8 @@ class Config:
         self.limits = limits if limits is not None else Limits()
         self.backoff_initial = BACKOFF["initial"][0]
         self.backoff_cap = BACKOFF["cap"][0]
+        self.ota_trust = []  # paths of PEM public keys; none: the device takes no update
+        self.ota_self_test_timeout = OTA["self_test_timeout"][0]
         self.warnings = []
         self.source = "<defaults>"
 
@@ -189,6 +194,26 @@ def parse_config(obj, source=CONFIG_PATH):
             _, lo, hi, integer = LIMITS[k]
             values[k] = _number(source, "limits." + k, lim[k], lo, hi, integer)
     cfg.limits = Limits(values)
+
+    ota = _object(source, "ota", obj.get("ota", {}))
+    _unknown(cfg, "ota", ota, ("trust", "self_test_timeout"))
+    trust = ota.get("trust", [])
+    if type(trust) is str:
+        trust = [trust]
+    if type(trust) is not list:
+        raise ConfigError(
+            "%s: ota.trust: expected a list of paths, got %s" % (source, _show(trust))
+        )
+    cfg.ota_trust = [_string(source, "ota.trust", path, True) for path in trust]
+    _, lo, hi, integer = OTA["self_test_timeout"]
+    cfg.ota_self_test_timeout = _number(
+        source,
+        "ota.self_test_timeout",
+        ota.get("self_test_timeout", cfg.ota_self_test_timeout),
+        lo,
+        hi,
+        integer,
+    )
 
     bo = _object(source, "backoff", obj.get("backoff", {}))
     _unknown(cfg, "backoff", bo, BACKOFF)

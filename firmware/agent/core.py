@@ -40,9 +40,11 @@ from ..drivers.shtc3 import SHTC3
 from .config import Config, parse_config
 from .events import (
     Button,
+    Chunk,
     Connect,
     Connected,
     Disconnected,
+    Downloaded,
     Fetched,
     Message,
     Publish,
@@ -215,6 +217,9 @@ class Agent:
                 self._extend(self.jobs.on_fetched(self, ev))
             else:
                 self.programs.fetched(ev, self.now)
+        elif t is Chunk or t is Downloaded:
+            if self.jobs is not None:
+                self._extend(self.jobs.on_download(self, ev))
         elif t is Button:
             self.trace("button", {"pressed": ev.pressed})
             self.programs.button(bool(ev.pressed))

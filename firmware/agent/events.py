@@ -74,6 +74,30 @@ class Fetched:
         self.error = error
 
 
+class Chunk:
+    """Bytes of a :class:`Download`, in order, starting at the offset it asked for."""
+
+    __slots__ = ("now", "request_id", "data")
+
+    def __init__(self, now, request_id, data):
+        self.now = now
+        self.request_id = request_id
+        self.data = data
+
+
+class Downloaded:
+    """The end of a :class:`Download`: ``error`` is None when every byte arrived, else why
+    it stopped (``status`` is the HTTP status when there was one)."""
+
+    __slots__ = ("now", "request_id", "error", "status")
+
+    def __init__(self, now, request_id, error=None, status=None):
+        self.now = now
+        self.request_id = request_id
+        self.error = error
+        self.status = status
+
+
 class PublishFailed:
     """The driver could not deliver these Publish actions (the session dropped before the
     broker acknowledged them).  The agent puts QoS 1 ones back at the front of its offline
@@ -133,6 +157,19 @@ class Fetch:
     def __init__(self, request_id, url):
         self.request_id = request_id
         self.url = url
+
+
+class Download:
+    """GET ``url`` from byte ``offset`` to its end (an HTTP Range request when offset > 0),
+    handed back as :class:`Chunk` events and one :class:`Downloaded`: a firmware bundle is
+    larger than a board's free RAM, so it is never held whole."""
+
+    __slots__ = ("request_id", "url", "offset")
+
+    def __init__(self, request_id, url, offset=0):
+        self.request_id = request_id
+        self.url = url
+        self.offset = offset
 
 
 class Reboot:

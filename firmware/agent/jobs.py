@@ -24,6 +24,10 @@ class JobsHandler:
         """A ``Fetched`` event whose request id the agent did not issue."""
         return []
 
+    def on_download(self, agent, event):
+        """A ``Chunk`` or ``Downloaded`` event of a ``Download`` this handler asked for."""
+        return []
+
     def on_tick(self, agent, now):
         return []
 

@@ -256,7 +256,10 @@ class EmulatedDevice:
         links = self._fleet.network.links
         seed = self._spec.options.get("seed", self._state.session.seed)
 
+        app = self.emulated.app
+
         def apply() -> None:
+            app.set_network_down(down)  # downloads stop here too
             link = links.get(self.name)
             if link is None:
                 return

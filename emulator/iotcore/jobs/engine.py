@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from urllib.parse import unquote
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +51,9 @@ MAX_NOTIFY_EXECUTIONS = 15
 EXECUTION_OVERHEAD_BYTES = 2048
 #: The job document as delivered (presigned URLs filled in) must leave room for statusDetails.
 MAX_DELIVERED_DOCUMENT_BYTES = 64 * 1024
-_PLACEHOLDER = re.compile(r"\$\{aws:iot:s3-presigned-url:([^}]+)\}")
+#: AWS's presigned-URL placeholders: the current ``-v2`` form (its URL URL-encoded the way
+#: the S3 SDK encodes it) and the older one (the URL as written).
+_PLACEHOLDER = re.compile(r"\$\{aws:iot:s3-presigned-url(-v2)?:([^}]+)\}")
 
 
 class JobsEngine:
@@ -333,7 +336,8 @@ def _substitute(value: Any, presign: Presigner, expires: int) -> Any:
     if isinstance(value, str):
 
         def replace(match: re.Match[str]) -> str:
-            parsed = parse_s3_url(match.group(1))
+            url = unquote(match.group(2)) if match.group(1) else match.group(2)
+            parsed = parse_s3_url(url)
             if parsed is None:
                 return match.group(0)
             return presign(parsed[0], parsed[1], expires)
