@@ -39,6 +39,8 @@ class ScenarioRun:
         self.scenario = scenario
         self.core = engine.core
         self.observer = engine.observer
+        #: what the run's backends and steps keep for the whole run (run signing keys, ...)
+        self.session_state: dict[str, Any] = engine.session.state
         self.devices: dict[str, Device] = {}
         self.things: dict[str, str] = {}  # device name in the scenario -> thing name
         self.timeline: list[TimelineEvent] = []

@@ -24,6 +24,7 @@ from emulator.device.ledger import Ledger
 from emulator.iotcore.bridge import REQUEST_FILTERS, SERVICES_PARTY
 from harness.netem import FaultProxy
 from harness.observer import OBSERVED_FILTERS, OBSERVER_PARTY
+from harness.ota.runkeys import run_keys
 from harness.timebase import VirtualTimeBase
 
 from .base import BackendSession, BoardSpec, LogLine, TimeBase, Unsupported
@@ -118,6 +119,8 @@ class EmulatedBackend:
             identity["limits"] = dict(options["limits"])
         if "metrics_interval" in options:
             identity["metrics_interval"] = float(options["metrics_interval"])
+        # every board of the run trusts the run's own signing key (harness/ota/runkeys.py)
+        identity["ota_trust"] = (run_keys(session.state).trusted_pem,)
         # The device reaches the broker through its own fault proxy, so a network that is
         # down acts on real TCP as it would for a board on the bench; bytes in the proxy
         # hold virtual time.  On virtual time, latency and loss are the link's (virtual

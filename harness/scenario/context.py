@@ -52,6 +52,7 @@ class RunContext(Protocol):
     start_index: int
     open_index: int
     time: TimeBase
+    session_state: dict[str, Any]
 
     @property
     def origin(self) -> float: ...

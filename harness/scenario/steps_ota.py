@@ -1,0 +1,256 @@
+"""Firmware updates in scenarios: the ``ota`` act (a signed bundle, uploaded, and a job for
+it), and the ``job`` and ``firmware`` expectations.
+
+Why built by the step: a QA engineer rehearsing an update writes what it is -- "version
+1.2.0 of this checkout", "signed by someone else", "a build that does not boot" -- not
+how to make it.  The step builds the bundle from a firmware tree (default: this
+checkout's ``firmware/``), signs it with the run's own key (which the run's emulated boards
+trust; see :mod:`harness.ota.runkeys`) or with one no board trusts, puts it in the IoT
+Core's S3, and creates the job whose document names it by a presigned-URL placeholder, as
+on AWS.  A prebuilt ``bundle`` file is used as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+import firmware
+from harness.ota.bundle import BundleBuildError, build_bundle
+from harness.ota.runkeys import run_keys
+
+from .expect_messages import MessageProbe
+from .registry import ExpectationKind, Outcome, Probe, StepFailed, StepType, expectation, step
+from .schema import Field, Fields
+
+if TYPE_CHECKING:
+    from .context import RunContext
+
+BUCKET = "steelhil-ota"
+STATUSES = ("QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED", "CANCELED", "TIMED_OUT")
+_LAST_JOB = "ota-last-job"
+_jobs = itertools.count(1)
+
+#: Replaces the agent's core in a ``broken: true`` bundle: the board cannot even import it.
+BROKEN_CORE = b'raise ImportError("a deliberately broken build: the agent does not import")\n'
+
+
+@step
+class Ota(StepType):
+    key = "ota"
+    kind = "act"
+    doc = (
+        "Update devices over the air: build a signed bundle (or take `bundle`), upload it "
+        "and create an AWS IoT job for it: `ota: {version: 1.2.0}`."
+    )
+    fields: ClassVar[Fields] = {
+        "version": Field("string", doc="the version the bundle installs (building one)"),
+        "from": Field("string", doc="the firmware tree to bundle (default this checkout's)"),
+        "bundle": Field("string", doc="a bundle file beside the scenario, used as it is"),
+        "signed_by": Field(
+            "enum", choices=("run", "untrusted"), doc="the run's trusted key (default) or not"
+        ),
+        "min_version": Field("string", doc="the oldest version the bundle may replace"),
+        "self_test": Field("string", doc="a self-test hook module beside the scenario"),
+        "broken": Field("boolean", doc="the bundle's agent does not import (a broken build)"),
+        "allow_downgrade": Field("boolean", doc="the job allows an older version"),
+        "to": Field("devices", doc="devices (default all)"),
+        "job_id": Field("string", doc="default ota-N"),
+    }
+
+    def validate(self, args: dict[str, Any]) -> str | None:
+        if ("version" in args) == ("bundle" in args):
+            return "give version (to build a bundle) or bundle (a file), not both"
+        if "bundle" in args and any(
+            k in args for k in ("from", "signed_by", "min_version", "self_test", "broken")
+        ):
+            return (
+                "a prebuilt bundle is used as it is: from, signed_by, min_version, self_test "
+                "and broken are for building one"
+            )
+        return None
+
+    def files(self, args: dict[str, Any]) -> list[str]:
+        return [args[k] for k in ("bundle", "self_test") if isinstance(args.get(k), str)]
+
+    def title(self, args: dict[str, Any]) -> str:
+        what = args.get("version") or args.get("bundle")
+        return f"ota {what} to {args.get('to', 'all')}"
+
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
+        data, version = self._bundle(run, args)
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"bundles/{digest}.bundle"
+        s3 = run.core.s3()  # type: ignore[attr-defined]
+        try:
+            s3.head_bucket(Bucket=BUCKET)
+        except Exception:  # not there yet
+            s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        region = run.core.endpoint.region
+        url = quote(f"https://s3.{region}.amazonaws.com/{BUCKET}/{key}", safe="")
+        document = {
+            "operation": "steel-ota",
+            "version": version,
+            "url": "${aws:iot:s3-presigned-url-v2:" + url + "}",
+            "sha256": digest,
+            "size": len(data),
+            "allow_downgrade": bool(args.get("allow_downgrade", False)),
+        }
+        job_id = args.get("job_id") or f"ota-{next(_jobs)}-{digest[:8]}"
+        iot = run.core.iot()
+        names = run.targets(args.get("to", "all"))
+        targets = [iot.describe_thing(thingName=run.thing(n))["thingArn"] for n in names]
+        iot.create_job(jobId=job_id, targets=targets, document=json.dumps(document))
+        run.session_state[_LAST_JOB] = job_id
+        run.event("act", None, f"ota job {job_id}: {version}", {"document": document})
+        return Outcome(observed=f"job {job_id}: {version}, {len(data)} bytes")
+
+    def _bundle(self, run: RunContext, args: dict[str, Any]) -> tuple[bytes, str]:
+        base = run.scenario.file.parent
+        if "bundle" in args:
+            path = base / args["bundle"]
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise StepFailed(f"cannot read the bundle {path}: {exc.strerror}") from None
+            return data, _bundle_version(data)
+        tree = base / args["from"] if "from" in args else Path(firmware.__file__).parent
+        hook = base / args["self_test"] if "self_test" in args else None
+        signer = run_keys(run.session_state).key(args.get("signed_by", "run"))
+        try:
+            built = _build(
+                tree,
+                args["version"],
+                signer,
+                args.get("min_version"),
+                hook,
+                bool(args.get("broken")),
+            )
+        except BundleBuildError as exc:
+            raise StepFailed(f"cannot build the bundle: {exc}") from None
+        return built, args["version"]
+
+
+@functools.lru_cache(maxsize=16)
+def _build(
+    tree: Path, version: str, key: Any, min_version: str | None, hook: Path | None, broken: bool
+) -> bytes:
+    """A bundle's bytes (cached: a run updates many boards with the same one)."""
+    if not broken:
+        return build_bundle(tree, version, key, min_version=min_version, self_test=hook).data
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "firmware"
+        shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        (copy / "agent" / "core.py").write_bytes(BROKEN_CORE)
+        return build_bundle(copy, version, key, min_version=min_version, self_test=hook).data
+
+
+def _bundle_version(data: bytes) -> str:
+    """The version a bundle file's manifest names (unchecked: the device checks it)."""
+    try:
+        first = data.index(b"\n")
+        second = data.index(b"\n", first + 1)
+        size = int(data[first + 1 : second].split(b" ")[0])
+        manifest = json.loads(data[second + 1 : second + 1 + size])
+        return str(manifest["version"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        raise StepFailed("the bundle file is not a steelhil bundle") from None
+
+
+def last_job(run: RunContext) -> str:
+    job = run.session_state.get(_LAST_JOB)
+    if not isinstance(job, str):
+        raise StepFailed("no ota job was created before this expectation (give job_id)")
+    return job
+
+
+class _JobProbe(Probe):
+    def __init__(self, run: RunContext, args: dict[str, Any]) -> None:
+        self.thing = run.thing(args["device"])
+        self.job_id = args.get("job_id") or last_job(run)
+        self.want = args
+        self.iot = run.core.iot()
+        self.last: dict[str, Any] = {}
+
+    def check(self) -> bool:
+        try:
+            execution = self.iot.describe_job_execution(jobId=self.job_id, thingName=self.thing)
+        except Exception as exc:  # not targeted (yet): ResourceNotFound
+            self.last = {"error": type(exc).__name__}
+            return False
+        found = execution.get("execution", {})
+        details = (found.get("statusDetails") or {}).get("detailsMap") or {}
+        self.last = {"status": found.get("status"), **details}
+        want = self.want
+        if "status" in want and found.get("status") != want["status"]:
+            return False
+        for name in ("reason", "step"):
+            if name in want and details.get(name) != want[name]:
+                return False
+        return True
+
+    def observed(self) -> str:
+        return f"job {self.job_id}: {json.dumps(self.last)}"
+
+    def matched(self) -> str:
+        return self.observed()
+
+
+@expectation
+class JobExecution(ExpectationKind):
+    key = "job"
+    doc = (
+        "A device's execution of a job (read through the AWS API): its status and, from "
+        "its statusDetails, the step and the reason: `job: {status: SUCCEEDED}`."
+    )
+    fields: ClassVar[Fields] = {
+        "device": Field("device"),
+        "job_id": Field("string", doc="default: the last ota job"),
+        "status": Field("enum", choices=STATUSES),
+        "reason": Field("string", doc="statusDetails.reason (a failure's)"),
+        "step": Field("string", doc="statusDetails.step"),
+    }
+
+    def check_args(self, args: dict[str, Any]) -> str | None:
+        if not any(k in args for k in ("status", "reason", "step")):
+            return "give status, reason or step"
+        return None
+
+    def describe(self, args: dict[str, Any]) -> str:
+        shown = {k: v for k, v in args.items() if k in ("status", "reason", "step")}
+        return f"job {args.get('job_id', '(last ota)')} of {args.get('device')} {json.dumps(shown)}"
+
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
+        return _JobProbe(run, args)
+
+
+@expectation
+class Firmware(ExpectationKind):
+    key = "firmware"
+    doc = "The firmware version a device reports (its shadow's reported.agent.firmware)."
+    fields: ClassVar[Fields] = {
+        "device": Field("device"),
+        "version": Field("string", required=True),
+    }
+
+    def describe(self, args: dict[str, Any]) -> str:
+        return f"firmware {args['version']} on {args.get('device')}"
+
+    def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
+        version = args["version"]
+
+        def accept(m: Any) -> bool:
+            data = m.json()
+            agent = (((data or {}).get("state") or {}).get("reported") or {}).get("agent")
+            return isinstance(agent, dict) and agent.get("firmware") == version
+
+        topic = f"$aws/things/{run.thing(args['device'])}/shadow/update"
+        return MessageProbe(run, topic, accept, self.describe(args), since=run.start_index)
