@@ -190,10 +190,14 @@ class Install:
             raw = None
         if not raw:
             return None
-        install.feed(raw)  # verifies the signature again
-        if install.manifest is None:
+        # the head only (its signature checked again), not the files after it: those are
+        # on the flash already, and checked below
+        install.received = len(raw)
+        install.hasher.update(raw)
+        install.buf = raw
+        if not install._take_head() or install.buf:
             return None
-        for i in range(files_done):
+        for i in range(min(files_done, len(install.manifest.files))):
             entry = install.manifest.files[i]
             try:
                 body = fs.read(selector.slot_dir(slot) + "/" + entry.path)
