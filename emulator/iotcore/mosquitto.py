@@ -170,6 +170,9 @@ class Mosquitto:
         self.config = config
         self.binary = binary or find_mosquitto()
         self._proc: subprocess.Popen[bytes] | None = None
+        # Mosquitto installs its signal handlers as it starts: a SIGUSR1 (save) that lands
+        # before then takes the default action and kills it.  Signals wait for this.
+        self._listening = False
 
     @property
     def pid(self) -> int | None:
@@ -205,6 +208,7 @@ class Mosquitto:
                     f"mosquitto exited at start-up: {err.strip()}\n{self._log_tail(log_offset)}"
                 )
             if _port_open(self.config.host, self.config.port):
+                self._listening = True
                 return
             time.sleep(0.02)
         self.stop()
@@ -212,6 +216,7 @@ class Mosquitto:
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM (Mosquitto saves its persistence file on the way out), SIGKILL if stuck."""
+        self._listening = False
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -246,6 +251,7 @@ class Mosquitto:
 
     def kill(self) -> None:
         """A crash: SIGKILL, so nothing since the last autosave is written."""
+        self._listening = False
         proc, self._proc = self._proc, None
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -263,7 +269,7 @@ class Mosquitto:
     def save(self) -> None:
         """SIGUSR1: Mosquitto writes its persistence file at its next main-loop pass."""
         proc = self._proc
-        if proc is not None and proc.poll() is None:
+        if proc is not None and self._listening and proc.poll() is None:
             proc.send_signal(signal.SIGUSR1)
 
     def reload(self, timeout: float = 10.0) -> None:
@@ -275,8 +281,8 @@ class Mosquitto:
         signal is therefore repeated until a new reload shows up in the log.
         """
         proc = self._proc
-        if proc is None or proc.poll() is not None:
-            return
+        if proc is None or not self._listening or proc.poll() is not None:
+            return  # not started yet: it reads the files as it starts (a SIGHUP would kill it)
         offset = self._log_size()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
