@@ -107,11 +107,11 @@ class Expander:
             if m is not None:
                 return ("macro", m)
             h = SPECIAL_FORMS.get(r.name)
+            if type(h) is rewrites.Rewrite:
+                # A library macro, unless the program defines a global of that name.
+                return None if self.defines_global(r) else ("macro", h)
             if h is not None:
                 return ("special", h)
-            m = rewrites.MACROS.get(r)
-            if m is not None and not self.defines_global(r):
-                return ("macro", m)
         return None
 
     def defines_global(self, sym):
@@ -132,7 +132,10 @@ class Expander:
 
     def is_special(self, name):
         """True if ``name`` names a special form (which cannot be assigned or passed)."""
-        return name in SPECIAL_FORMS
+        h = SPECIAL_FORMS.get(name)
+        if type(h) is rewrites.Rewrite:
+            return not self.defines_global(intern(name))
+        return h is not None
 
     def ref(self, scope, ident, pos):
         r = self.lookup(scope, ident)
@@ -140,7 +143,7 @@ class Expander:
             return ast.LRef(r, scope.frame.level - r.frame.level, pos)
         if type(r) is Macro:
             raise self.syntax_error("%s is a macro, not a value" % base_symbol(ident).name, pos)
-        if r.name in SPECIAL_FORMS or r in self.interp.macros:
+        if self.is_special(r.name) or r in self.interp.macros:
             raise self.syntax_error("%s is syntax, not a value" % r.name, pos)
         cell = self.interp.cell(r)
         self.references.append((cell, pos))
@@ -465,3 +468,5 @@ SPECIAL_FORMS = {
     "=>": misplaced("=>"),
     "...": misplaced("..."),
 }
+# Steel's library macros (rewrites.py) are syntax too, unless a program defines the name.
+SPECIAL_FORMS.update(dict([(m.name, m) for m in rewrites.MACROS.values()]))

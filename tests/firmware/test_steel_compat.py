@@ -18,6 +18,7 @@ CASES = [
     ("(-> 5 (- 1) (* 2))", "8"),
     ("(->> 5 (- 1) (* 2))", "-8"),
     ("(-> '(3 1 2) reverse car)", "2"),
+    ("(define (-> a b) (list a b)) (list (-> 1 2) (map -> '(1) '(2)))", "((1 2) ((1 2)))"),
     # multiple values are lists, as in Steel
     ("(define-values (q r) (floor/ 7 2)) (list q r)", "(3 1)"),
     ("(call-with-values (lambda () (values 1 2)) +)", "3"),
@@ -154,6 +155,7 @@ def test_bad_forms_and_options():
     fails("(define-values x 5)", "BadSyntax", "define-values")
     fails("(define-values (a b) (values 1)) b", "ContractViolation", "list-ref")
     fails("(->)", "BadSyntax", "->")
+    fails("(define x ->)", "BadSyntax", "-> is syntax")
     fails("(dbg! 1 2)", "BadSyntax", "dbg!")
     fails("(while)", "BadSyntax", "while")
     fails('(require "steel/lists")', "BadSyntax", "not a built-in module")
