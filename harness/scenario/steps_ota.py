@@ -26,7 +26,6 @@ import firmware
 from harness.ota.bundle import BundleBuildError, build_bundle
 from harness.ota.runkeys import run_keys
 
-from .expect_messages import MessageProbe
 from .registry import ExpectationKind, Outcome, Probe, StepFailed, StepType, expectation, step
 from .schema import Field, Fields
 
@@ -51,7 +50,9 @@ class Ota(StepType):
         "and create an AWS IoT job for it: `ota: {version: 1.2.0}`."
     )
     fields: ClassVar[Fields] = {
-        "version": Field("string", doc="the version the bundle installs (building one)"),
+        "version": Field(
+            "string", doc="the version to build (with bundle: the job document's version)"
+        ),
         "from": Field("string", doc="the firmware tree to bundle (default this checkout's)"),
         "bundle": Field("string", doc="a bundle file beside the scenario, used as it is"),
         "signed_by": Field(
@@ -66,8 +67,8 @@ class Ota(StepType):
     }
 
     def validate(self, args: dict[str, Any]) -> str | None:
-        if ("version" in args) == ("bundle" in args):
-            return "give version (to build a bundle) or bundle (a file), not both"
+        if "version" not in args and "bundle" not in args:
+            return "give version (to build a bundle) or bundle (a file)"
         if "bundle" in args and any(
             k in args for k in ("from", "signed_by", "min_version", "self_test", "broken")
         ):
@@ -121,7 +122,8 @@ class Ota(StepType):
                 data = path.read_bytes()
             except OSError as exc:
                 raise StepFailed(f"cannot read the bundle {path}: {exc.strerror}") from None
-            return data, _bundle_version(data)
+            # the job document's version: as given, else what the manifest says
+            return data, args.get("version") or _bundle_version(data)
         tree = base / args["from"] if "from" in args else Path(firmware.__file__).parent
         hook = base / args["self_test"] if "self_test" in args else None
         signer = run_keys(run.session_state).key(args.get("signed_by", "run"))
@@ -163,6 +165,23 @@ def _bundle_version(data: bytes) -> str:
         return str(manifest["version"])
     except (ValueError, KeyError, TypeError, IndexError):
         raise StepFailed("the bundle file is not a steelhil bundle") from None
+
+
+@step
+class CancelJob(StepType):
+    key = "cancel_job"
+    kind = "act"
+    doc = "Cancel a job through the AWS API (`force: true` also cancels IN_PROGRESS executions)."
+    fields: ClassVar[Fields] = {
+        "job_id": Field("string", doc="default: the last ota job"),
+        "force": Field("boolean", doc="cancel executions already in progress"),
+    }
+
+    def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
+        job_id = args.get("job_id") or last_job(run)
+        run.core.iot().cancel_job(jobId=job_id, force=bool(args.get("force", False)))
+        run.event("act", None, f"job {job_id} cancelled", dict(args))
+        return Outcome()
 
 
 def last_job(run: RunContext) -> str:
@@ -232,10 +251,40 @@ class JobExecution(ExpectationKind):
         return _JobProbe(run, args)
 
 
+class _FirmwareProbe(Probe):
+    """The version the device reports now: its latest shadow report of ``agent.firmware``."""
+
+    def __init__(self, run: RunContext, device: str, version: str) -> None:
+        self.run = run
+        self.topic = f"$aws/things/{run.thing(device)}/shadow/update"
+        self.version = version
+        self.last: tuple[float, str] | None = None
+
+    def check(self) -> bool:
+        for message in reversed(self.run.observer.since(self.run.start_index, self.topic)):
+            data = message.json()
+            agent = (((data or {}).get("state") or {}).get("reported") or {}).get("agent")
+            if isinstance(agent, dict) and isinstance(agent.get("firmware"), str):
+                self.last = (message.t, agent["firmware"])
+                return bool(agent["firmware"] == self.version)
+        return False
+
+    def observed(self) -> str:
+        if self.last is None:
+            return "the device has not reported its firmware"
+        return f"t={self.last[0]:.3f} it reported {self.last[1]}"
+
+    def matched(self) -> str:
+        return self.observed()
+
+
 @expectation
 class Firmware(ExpectationKind):
     key = "firmware"
-    doc = "The firmware version a device reports (its shadow's reported.agent.firmware)."
+    doc = (
+        "The firmware version a device reports now: the latest `reported.agent.firmware` "
+        "of its shadow updates (it reports at every boot)."
+    )
     fields: ClassVar[Fields] = {
         "device": Field("device"),
         "version": Field("string", required=True),
@@ -245,12 +294,4 @@ class Firmware(ExpectationKind):
         return f"firmware {args['version']} on {args.get('device')}"
 
     def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:
-        version = args["version"]
-
-        def accept(m: Any) -> bool:
-            data = m.json()
-            agent = (((data or {}).get("state") or {}).get("reported") or {}).get("agent")
-            return isinstance(agent, dict) and agent.get("firmware") == version
-
-        topic = f"$aws/things/{run.thing(args['device'])}/shadow/update"
-        return MessageProbe(run, topic, accept, self.describe(args), since=run.start_index)
+        return _FirmwareProbe(run, args["device"], args["version"])
