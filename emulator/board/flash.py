@@ -30,8 +30,8 @@ metadata pair; two blocks for the superblock), not from a real allocator.
 from __future__ import annotations
 
 import errno
-from collections.abc import Callable, Iterator, Mapping
 import posixpath
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 

@@ -46,10 +46,10 @@ from ..ota.errors import BundleError
 from . import ota_install
 from .events import Download, Reboot
 from .jobs import JobsHandler
+from .ota_document import BAD_JOB, JobError, check_document
 from .wire import dumps
 
 STATE = "/ota/state.json"
-OPERATION = "steel-ota"
 CHECKPOINT_BYTES = 64 * 1024  # a reboot re-downloads at most this much
 RETRY_SECONDS = (2, 5, 10, 20, 40)  # between download attempts; then download-failed
 PROGRESS_STEP = 10  # percent between progress reports
@@ -62,7 +62,6 @@ COMMIT = "commit"
 ROLLBACK = "rollback"
 DONE = "done"
 
-BAD_JOB = "bad-job-document"
 DOWNGRADE = "downgrade-refused"
 MIN_VERSION = "min-version-not-met"
 NO_SPACE = "no-space"
@@ -85,46 +84,6 @@ def handler(config, storage, fs, version, slot):
         except p256.P256Error as e:
             problems.append("%s: %s" % (path, e.message))
     return OtaHandler(storage, fs, version, slot, keys, config.ota_self_test_timeout, problems)
-
-
-class JobError(Exception):
-    """A job that must fail: ``reason`` for statusDetails, ``message`` for people."""
-
-    def __init__(self, reason, message):
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
-
-
-def check_document(doc):
-    """The job document's fields, checked; JobError(bad-job-document) naming the first."""
-    if not isinstance(doc, dict):
-        raise JobError(BAD_JOB, "the job document is not a JSON object")
-    if doc.get("operation") != OPERATION:
-        raise JobError(BAD_JOB, "operation: expected %r" % OPERATION)
-    out = {}
-    try:
-        versions.parse(doc.get("version"))
-    except versions.VersionError as e:
-        raise JobError(BAD_JOB, "version: %s" % e.message)
-    out["version"] = doc["version"]
-    url = doc.get("url")
-    if type(url) is not str or not (url.startswith("https://") or url.startswith("http://")):
-        raise JobError(BAD_JOB, "url: expected an http(s) URL")
-    out["url"] = url
-    digest = doc.get("sha256")
-    if type(digest) is not str or len(digest) != 64 or digest.strip("0123456789abcdef"):
-        raise JobError(BAD_JOB, "sha256: expected 64 lowercase hex digits")
-    out["sha256"] = digest
-    size = doc.get("size")
-    if type(size) is not int or size < 1 or size > 4 * 1024 * 1024:
-        raise JobError(BAD_JOB, "size: expected the bundle's size in bytes")
-    out["size"] = size
-    allow = doc.get("allow_downgrade", False)
-    if type(allow) is not bool:
-        raise JobError(BAD_JOB, "allow_downgrade: expected true or false")
-    out["allow_downgrade"] = allow
-    return out
 
 
 class OtaHandler(JobsHandler):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import firmware
+from firmware.agent.ota_document import OPERATION
 from harness.ota.bundle import BundleBuildError, build_bundle
 from harness.ota.runkeys import run_keys
 
@@ -98,7 +99,7 @@ class Ota(StepType):
         region = run.core.endpoint.region
         url = quote(f"https://s3.{region}.amazonaws.com/{BUCKET}/{key}", safe="")
         document = {
-            "operation": "steel-ota",
+            "operation": OPERATION,
             "version": version,
             "url": "${aws:iot:s3-presigned-url-v2:" + url + "}",
             "sha256": digest,

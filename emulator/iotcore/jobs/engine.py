@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from urllib.parse import unquote
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import not_found
 from ..limits import MAX_PAYLOAD_BYTES
