@@ -11,7 +11,6 @@ procedures live in :mod:`firmware.steel.control`).
 
 from .context import current
 from .ports import CURRENT_INPUT, CURRENT_OUTPUT, InputPort, OutputPort
-from .raises import describe
 from .values import Control, Primitive
 
 
@@ -39,13 +38,13 @@ class Library:
         """Add a primitive; ``max_args`` None means exactly ``min_args``, -1 any number."""
         if max_args is None:
             max_args = min_args
-        self.table[name] = Primitive(name, fn, min_args, max_args, describe(name, doc))
+        self.table[name] = Primitive(name, fn, min_args, max_args, doc)
 
     def define_control(self, name, fn, min_args, max_args=None, doc=""):
         """Add a procedure that drives the VM (see :class:`firmware.steel.values.Control`)."""
         if max_args is None:
             max_args = min_args
-        self.table[name] = Control(name, fn, min_args, max_args, describe(name, doc))
+        self.table[name] = Control(name, fn, min_args, max_args, doc)
 
     def alias(self, new_name, existing):
         self.table[new_name] = self.table[existing]

@@ -34,6 +34,7 @@ import sys
 from .condition import GENERIC, SteelError
 from .numtypes import Complex, Rational
 from .objects import Box, Parameter
+from .raises import describe
 
 
 class _OrderedTable:
@@ -515,14 +516,20 @@ class Primitive:
     inline; ``fn`` takes the Steel arguments positionally.
     """
 
-    __slots__ = ("name", "fn", "min", "max", "doc")
+    __slots__ = ("name", "fn", "min", "max", "text")
 
     def __init__(self, name, fn, min_args, max_args, doc=""):
         self.name = name
         self.fn = fn
         self.min = min_args
         self.max = max_args  # -1: any number
-        self.doc = doc
+        self.text = doc
+
+    @property
+    def doc(self):
+        """The one-line description, with the error kinds it raises (made on demand: the
+        library's descriptions are constants, kept out of the device's heap)."""
+        return describe(self.name, self.text)
 
 
 class Control:
@@ -535,14 +542,18 @@ class Control:
     ``vm.SUSPEND``.  Control procedures are never inlined.
     """
 
-    __slots__ = ("name", "fn", "min", "max", "doc")
+    __slots__ = ("name", "fn", "min", "max", "text")
 
     def __init__(self, name, fn, min_args, max_args, doc=""):
         self.name = name
         self.fn = fn
         self.min = min_args
         self.max = max_args
-        self.doc = doc
+        self.text = doc
+
+    @property
+    def doc(self):
+        return describe(self.name, self.text)
 
 
 class Continuation:

@@ -115,7 +115,7 @@ def same_as(lib, new, old):
     """Define ``new`` as another name of the library procedure ``old`` (its own
     Primitive, so that its errors and its documentation carry its own name)."""
     p = lib.table[old]
-    head, _, _ = p.doc.partition(" — ")
+    head, _, _ = p.text.partition(" — ")
     doc = "(" + new + head[len(old) + 1 :] + " — same as " + old
     lib.define(new, renamed(p.fn, old, new), p.min, p.max, doc)
 
