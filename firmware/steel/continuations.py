@@ -27,7 +27,7 @@ puts them back.
 """
 
 from .errors import ARITY_MISMATCH, CONTRACT_VIOLATION, SteelError
-from .memory import OBJECT, SLOT
+from .memory import FRAME, OBJECT, SLOT
 from .values import VOID, Continuation
 
 STATEFUL = {}  # native segment -> True: its state is copied along with the stack
@@ -88,7 +88,9 @@ def call_cc(task, f, pos):
     marker = [None]
     stack = task.stack
     saved = copy_stack(stack[_prompt_index(stack) + 1 :])
-    task.interp.meter.charge(OBJECT + SLOT * (len(saved) + 1))
+    # The copy keeps every frame on it alive after the stack has moved on: charge them
+    # as the VM charges stack growth, not just the copy's slots.
+    task.interp.meter.charge(OBJECT + (SLOT + FRAME + 4 * SLOT) * (len(saved) + 1))
     entry = (escape_frame, marker)
     saved.append(entry)
     task.stack.append(entry)

@@ -97,17 +97,17 @@ def test_a_continuation_from_another_program_is_refused():
 
 
 def test_captured_stacks_count_against_the_memory_cap():
-    # Each continuation copies a 2,000-deep stack; keeping hundreds of them must hit the
+    # Each continuation copies a 1,000-deep stack; keeping dozens of them must hit the
     # cap, where the same recursion without keeping them runs fine.
     src = """
       (define kept '())
       (define (deep n) (if (= n 0) (call/cc (lambda (k) (set! kept (cons k kept)) 0))
                            (+ 1 (deep (- n 1)))))
-      (define (loop i) (when (< i 400) (deep 2000) (loop (+ i 1))))
+      (define (loop i) (when (< i 60) (deep 1000) (loop (+ i 1))))
       (loop 0)"""
-    fails(src, "OutOfMemory", "memory limit", interp=new(memory_limit=2 * 1024 * 1024))
+    fails(src, "OutOfMemory", "memory limit", interp=new(memory_limit=1024 * 1024))
     lean = src.replace("(set! kept (cons k kept))", "k")
-    new(memory_limit=2 * 1024 * 1024).eval(lean)
+    new(memory_limit=1024 * 1024).eval(lean)
 
 
 def test_parameterize_is_undone_and_redone_by_continuations():
