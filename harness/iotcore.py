@@ -35,6 +35,8 @@ class HarnessCore(Protocol):
 
     def iot_data(self) -> Any: ...
 
+    def s3(self) -> Any: ...
+
     def restart_broker(self, down_for: float = 0.0) -> None: ...
 
     def revoke(self, thing_name: str) -> None: ...
@@ -108,6 +110,9 @@ class LocalCore(_ProvisioningCore):
     def iot_data(self) -> Any:
         return self.core.iot_data()
 
+    def s3(self) -> Any:
+        return self.core.s3()
+
     def restart_broker(self, down_for: float = 0.0) -> None:
         self.core.restart_broker(down_for=down_for)
 
@@ -166,6 +171,9 @@ class AwsCore(_ProvisioningCore):
 
     def iot_data(self) -> Any:
         return self._session.client("iot-data", endpoint_url=self._endpoint.iot_data_endpoint_url)
+
+    def s3(self) -> Any:
+        return self._session.client("s3")
 
     def restart_broker(self, down_for: float = 0.0) -> None:
         raise Unsupported("AWS IoT Core's broker cannot be restarted by a client")

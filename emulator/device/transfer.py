@@ -12,6 +12,8 @@ the same instant on every run.
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -141,7 +143,26 @@ def _http_get(url: str, offset: int) -> tuple[bytes | None, str | None, int | No
     except urllib.error.HTTPError as exc:
         return None, f"HTTP {exc.code}", exc.code
     except (OSError, ValueError) as exc:
-        return None, str(exc) or type(exc).__name__, None
+        return None, _why(exc), None
     if offset and status != 206:  # the server ignored the range: skip what we have
         body = body[offset:]
     return body, None, status
+
+
+def _why(exc: BaseException) -> str:
+    """Why a GET failed, in the words a board's HTTP client would use (never Python's)."""
+    if isinstance(exc, ValueError):
+        return "the URL is not one the board can fetch"
+    reason = getattr(exc, "reason", exc)  # URLError wraps the socket's error
+    if isinstance(reason, socket.timeout | TimeoutError):
+        return "the server did not answer in time"
+    if isinstance(reason, socket.gaierror):
+        return "the server's name did not resolve"
+    code = getattr(reason, "errno", None)
+    if code == errno.ECONNREFUSED:
+        return "the server refused the connection"
+    if code in (errno.ECONNRESET, errno.EPIPE):
+        return "the connection was reset"
+    if isinstance(reason, OSError) and "SSL" in type(reason).__name__:
+        return "the TLS handshake failed"
+    return "the connection failed"

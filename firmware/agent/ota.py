@@ -50,6 +50,7 @@ from .ota_document import BAD_JOB, JobError, check_document
 from .wire import dumps
 
 STATE = "/ota/state.json"
+ENOSPC = 28
 CHECKPOINT_BYTES = 64 * 1024  # a reboot re-downloads at most this much
 RETRY_SECONDS = (2, 5, 10, 20, 40)  # between download attempts; then download-failed
 PROGRESS_STEP = 10  # percent between progress reports
@@ -84,6 +85,16 @@ def handler(config, storage, fs, version, slot):
         except p256.P256Error as e:
             problems.append("%s: %s" % (path, e.message))
     return OtaHandler(storage, fs, version, slot, keys, config.ota_self_test_timeout, problems)
+
+
+def flash_refusal(error):
+    """What a failed flash write means, for the job's message (not the OSError's text)."""
+    code = error.args[0] if error.args and type(error.args[0]) is int else None
+    if code == ENOSPC:
+        return "the flash is full: the new firmware does not fit beside the running one"
+    if code is None:
+        return "the flash refused a write"
+    return "the flash refused a write (error %d)" % code
 
 
 class OtaHandler(JobsHandler):
@@ -332,7 +343,7 @@ class OtaHandler(JobsHandler):
             self._fail(agent, e.reason, e.message)
             return []
         except OSError as e:
-            self._fail(agent, NO_SPACE, "the flash refused a write: %s" % e)
+            self._fail(agent, NO_SPACE, flash_refusal(e))
             return []
         state = self.state
         if finished and (
@@ -392,7 +403,7 @@ class OtaHandler(JobsHandler):
             self._fail(agent, e.reason, e.message)
             return []
         except OSError as e:
-            self._fail(agent, NO_SPACE, "the flash refused a write: %s" % e)
+            self._fail(agent, NO_SPACE, flash_refusal(e))
             return []
         self.state["step"] = REBOOT
         self._save()

@@ -16,6 +16,7 @@ import functools
 import hashlib
 import itertools
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from .context import RunContext
 
 BUCKET = "steelhil-ota"
+#: The role the local IoT Core's presigning pretends to assume (moto's default account).
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/steelhil-ota"
+PRESIGNED_SECONDS = 3600  # AWS's default and its maximum
 STATUSES = ("QUEUED", "IN_PROGRESS", "SUCCEEDED", "FAILED", "REJECTED", "CANCELED", "TIMED_OUT")
 _LAST_JOB = "ota-last-job"
 _jobs = itertools.count(1)
@@ -87,17 +91,19 @@ class Ota(StepType):
         return f"ota {what} to {args.get('to', 'all')}"
 
     def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
+        bucket, role = _storage(run)
         data, version = self._bundle(run, args)
         digest = hashlib.sha256(data).hexdigest()
         key = f"bundles/{digest}.bundle"
-        s3 = run.core.s3()  # type: ignore[attr-defined]
-        try:
-            s3.head_bucket(Bucket=BUCKET)
-        except Exception:  # not there yet
-            s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        s3 = run.core.s3()
+        if run.core.kind == "local":
+            try:
+                s3.head_bucket(Bucket=bucket)
+            except Exception:  # not there yet
+                s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
         region = run.core.endpoint.region
-        url = quote(f"https://s3.{region}.amazonaws.com/{BUCKET}/{key}", safe="")
+        url = quote(f"https://s3.{region}.amazonaws.com/{bucket}/{key}", safe="")
         document = {
             "operation": OPERATION,
             "version": version,
@@ -110,7 +116,12 @@ class Ota(StepType):
         iot = run.core.iot()
         names = run.targets(args.get("to", "all"))
         targets = [iot.describe_thing(thingName=run.thing(n))["thingArn"] for n in names]
-        iot.create_job(jobId=job_id, targets=targets, document=json.dumps(document))
+        iot.create_job(
+            jobId=job_id,
+            targets=targets,
+            document=json.dumps(document),
+            presignedUrlConfig={"roleArn": role, "expiresInSec": PRESIGNED_SECONDS},
+        )
         run.session_state[_LAST_JOB] = job_id
         run.event("act", None, f"ota job {job_id}: {version}", {"document": document})
         return Outcome(observed=f"job {job_id}: {version}, {len(data)} bytes")
@@ -140,6 +151,25 @@ class Ota(StepType):
         except BundleBuildError as exc:
             raise StepFailed(f"cannot build the bundle: {exc}") from None
         return built, args["version"]
+
+
+def _storage(run: RunContext) -> tuple[str, str]:
+    """The bucket the bundle goes to and the role AWS IoT presigns its URL with.
+
+    On the local IoT Core both are the harness's own.  On AWS they are the account's: a
+    bucket (``STEELHIL_OTA_BUCKET``) and a role that trusts ``iot.amazonaws.com`` and may
+    ``s3:GetObject`` from it (``STEELHIL_OTA_ROLE_ARN``); the harness never creates IAM roles.
+    """
+    if run.core.kind == "local":
+        return BUCKET, LOCAL_ROLE
+    bucket = os.environ.get("STEELHIL_OTA_BUCKET")
+    role = os.environ.get("STEELHIL_OTA_ROLE_ARN")
+    if not bucket or not role:
+        raise StepFailed(
+            "on AWS the ota act needs STEELHIL_OTA_BUCKET (an S3 bucket for the bundles) and "
+            "STEELHIL_OTA_ROLE_ARN (a role iot.amazonaws.com may assume to read it)"
+        )
+    return bucket, role
 
 
 @functools.lru_cache(maxsize=16)
@@ -192,6 +222,9 @@ def last_job(run: RunContext) -> str:
     return job
 
 
+_JOB_FIELDS = ("status", "reason", "step", "message")
+
+
 class _JobProbe(Probe):
     def __init__(self, run: RunContext, args: dict[str, Any]) -> None:
         self.thing = run.thing(args["device"])
@@ -215,7 +248,7 @@ class _JobProbe(Probe):
         for name in ("reason", "step"):
             if name in want and details.get(name) != want[name]:
                 return False
-        return True
+        return "message" not in want or want["message"] in str(details.get("message", ""))
 
     def observed(self) -> str:
         return f"job {self.job_id}: {json.dumps(self.last)}"
@@ -237,15 +270,16 @@ class JobExecution(ExpectationKind):
         "status": Field("enum", choices=STATUSES),
         "reason": Field("string", doc="statusDetails.reason (a failure's)"),
         "step": Field("string", doc="statusDetails.step"),
+        "message": Field("string", doc="text that statusDetails.message contains"),
     }
 
     def check_args(self, args: dict[str, Any]) -> str | None:
-        if not any(k in args for k in ("status", "reason", "step")):
-            return "give status, reason or step"
+        if not any(k in args for k in _JOB_FIELDS):
+            return "give status, reason, step or message"
         return None
 
     def describe(self, args: dict[str, Any]) -> str:
-        shown = {k: v for k, v in args.items() if k in ("status", "reason", "step")}
+        shown = {k: v for k, v in args.items() if k in _JOB_FIELDS}
         return f"job {args.get('job_id', '(last ota)')} of {args.get('device')} {json.dumps(shown)}"
 
     def probe(self, run: RunContext, args: dict[str, Any]) -> Probe:

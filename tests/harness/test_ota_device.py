@@ -8,6 +8,7 @@ the run's key (or not) and tampered with after signing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import textwrap
 from collections.abc import Iterator
@@ -176,14 +177,15 @@ def test_a_job_document_with_missing_or_wrong_fields_fails_bad_job_document(
     assert passed(result)
 
 
-@pytest.mark.parametrize("where", ["missing-object", "closed-port"])
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [("missing-object", "HTTP 404"), ("closed-port", "the server refused the connection")],
+)
 def test_a_url_that_answers_404_or_nothing_is_download_failed(
-    engine: Engine, tmp_path: Path, where: str
+    engine: Engine, tmp_path: Path, where: str, says: str
 ) -> None:
     manifest, payload = good(engine)
     data = signed(engine, manifest, payload)
-    import hashlib
-
     url = (
         "${aws:iot:s3-presigned-url-v2:https%3A%2F%2Fs3.us-east-1.amazonaws.com%2Fnone%2Fmissing}"
         if where == "missing-object"
@@ -202,11 +204,42 @@ def test_a_url_that_answers_404_or_nothing_is_download_failed(
         tmp_path,
         f"""
         - job: {{job_id: {job}, document: {json.dumps(document)}}}
-        - expect: {{job: {{job_id: {job}, status: FAILED, reason: download-failed}}, within: 5m}}
+        - expect:
+            job: {{job_id: {job}, status: FAILED, reason: download-failed, message: {says}}}
+            within: 5m
         """
         + STILL_WORKING,
     )
     assert passed(result)
+
+
+def test_a_bundle_that_does_not_fit_beside_the_running_firmware_is_no_space(
+    engine: Engine, tmp_path: Path
+) -> None:
+    manifest, payload = good(engine)
+    padding = bytes(range(256)) * (1_400_000 // 256)  # with the running slot: over 2 MB
+    manifest["files"].append(
+        {"path": "firmware/padding.bin", "size": len(padding), "sha256": sha256(padding)}
+    )
+    payload.append(padding)
+    manifest["total_size"] = sum(len(p) for p in payload)
+    result = run(
+        engine,
+        tmp_path,
+        """
+        - ota: {bundle: big.bundle, version: 7.0.0}
+        - expect:
+            job: {status: FAILED, reason: no-space, message: the flash is full}
+            within: 2m
+        """
+        + STILL_WORKING,
+        **{"big.bundle": signed(engine, manifest, payload)},
+    )
+    assert passed(result)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def test_a_job_for_the_running_version_succeeds_without_installing(
