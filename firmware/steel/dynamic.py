@@ -16,6 +16,7 @@ from .errors import (
 from .memory import OBJECT, SLOT
 from .numtypes import Rational
 from .objects import Parameter
+from .ports import CURRENT_INPUT, CURRENT_OUTPUT, InputPort, OutputPort
 from .printer import display_string, write_string
 from .values import NIL, VOID, Pair, Symbol, is_list, is_procedure, to_list
 
@@ -154,6 +155,52 @@ def _parameterize(task, args, pos):
     return continuations.parameterize(task, params, values, args[2], pos)
 
 
+# --- string ports around a body ------------------------------------------------------------
+
+
+def _collected_k(S, v):
+    """After the body: what was written to the string port, not the body's value."""
+    return S[0].getvalue()
+
+
+def _with_output_to_string(task, args, pos):
+    """``(with-output-to-string thunk)``: what the thunk displays, as a string."""
+    _check_proc("with-output-to-string", args[0], 1)
+    port = OutputPort()
+    task.interp.meter.charge(OBJECT)
+    task.stack.append((_collected_k, [port]))
+    return continuations.parameterize(task, [CURRENT_OUTPUT], [port], args[0], pos)
+
+
+def _call_with_output_string(task, args, pos):
+    """``(call-with-output-string proc)``: what ``(proc port)`` writes to the port."""
+    _check_proc("call-with-output-string", args[0], 1)
+    port = OutputPort()
+    task.interp.meter.charge(OBJECT)
+    task.stack.append((_collected_k, [port]))
+    return (args[0], [None, port], None, pos)
+
+
+def _input_of(who, s):
+    if type(s) is not str:
+        raise type_error(who, "a string", s, 1)
+    return InputPort(s)
+
+
+def _with_input_from_string(task, args, pos):
+    """``(with-input-from-string s thunk)``: the thunk's value, reading from s."""
+    port = _input_of("with-input-from-string", args[0])
+    _check_proc("with-input-from-string", args[1], 2)
+    return continuations.parameterize(task, [CURRENT_INPUT], [port], args[1], pos)
+
+
+def _call_with_input_string(task, args, pos):
+    """``(call-with-input-string s proc)``: ``(proc port)`` with a port reading s."""
+    port = _input_of("call-with-input-string", args[0])
+    _check_proc("call-with-input-string", args[1], 2)
+    return (args[1], [None, port], None, pos)
+
+
 # --- multiple values (lists, as in Steel) ----------------------------------------------------
 
 
@@ -212,6 +259,34 @@ def install(lib):
         "(error-object-kind e) — Steel's error kind, a string",
     )
     c("%prompt", _prompt, 1, 1, "(%prompt thunk) — calls thunk under a new prompt")
+    c(
+        "with-output-to-string",
+        _with_output_to_string,
+        1,
+        1,
+        "(with-output-to-string thunk) — what the thunk writes to the current output, as a string",
+    )
+    c(
+        "call-with-output-string",
+        _call_with_output_string,
+        1,
+        1,
+        "(call-with-output-string proc) — what (proc port) writes to port, as a string",
+    )
+    c(
+        "with-input-from-string",
+        _with_input_from_string,
+        2,
+        2,
+        "(with-input-from-string s thunk) — the thunk's value, the current input reading s",
+    )
+    c(
+        "call-with-input-string",
+        _call_with_input_string,
+        2,
+        2,
+        "(call-with-input-string s proc) — (proc port), port reading the string s",
+    )
     c("error!", _error, 1, -1, "(error! msg irritant ...) — same as error")
     d(
         "make-parameter",

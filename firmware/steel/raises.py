@@ -29,7 +29,7 @@ _GROUPS = (
         "string-split "
         "bytes bytevector bytes-ref bytevector-u8-ref bytes-set! bytevector-u8-set! "
         "bytes->list bytes-copy bytevector-copy bytes-push! list->bytes string->bytes "
-        "string->utf8 write-byte write-u8 read-string read-bytes read-bytes! "
+        "string->utf8 write-byte write-u8 read-string read-bytes read-bytevector read-bytes! "
         "read-bytes-into-buf "
         "hash-ref hash-get format printf json-decode string->jsexpr "
         "taking dropping into-nth stream-car #%stream-cdr stream-cdr %parameterize",

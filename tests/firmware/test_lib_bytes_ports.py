@@ -159,5 +159,20 @@ def test_user_parameters():
     fails("(parameterize (x) 1)", "BadSyntax", "parameterize")
 
 
+def test_string_ports_around_a_body():
+    assert ev('(with-output-to-string (lambda () (display "a") (write "b")))') == '"a\\"b\\""'
+    assert ev("(call-with-output-string (lambda (p) (display 42 p)))") == '"42"'
+    assert ev('(with-input-from-string "x y" read-line)') == '"x y"'
+    assert ev('(call-with-input-string "q" read-char)') == "#\\q"
+    assert (
+        ev('(list (port->string (open-input-string "s")) (port->bytes (open-input-string "z")))')
+        == '("s" #u8(#x7A))'
+    )
+    assert output("(with-output-to-string (lambda () (display 1))) (display 2)") == "2"
+    fails("(with-output-to-string 5)", "TypeMismatch", "with-output-to-string")
+    fails("(with-input-from-string 5 read-line)", "TypeMismatch", "with-input-from-string")
+    fails("(read-bytevector -1)", "ContractViolation", "read-bytevector")
+
+
 def test_load_is_refused():
     fails('(load "other.scm")', "Io", "cannot load files")

@@ -181,6 +181,23 @@ def install(lib):
         1,
         "(read-port-to-string [port]) — the rest of the port's text",
     )
+    same_as(lib, "port->string", "read-port-to-string")
+    same_as(lib, "read-bytevector", "read-bytes")
+
+    def read_port_to_bytes(p=None):
+        port = port_of("read-port-to-bytes", p)
+        data = port.read_bytes(len(port.data))
+        meter.charge(OBJECT + len(data))
+        return data
+
+    d(
+        "read-port-to-bytes",
+        read_port_to_bytes,
+        0,
+        1,
+        "(read-port-to-bytes [port]) — the rest of the port's bytes, as a bytevector",
+    )
+    same_as(lib, "port->bytes", "read-port-to-bytes")
     d("read", read_datum, 0, 1, "(read [port]) — the next datum of the port's text, or eof")
     d("read!", read_all, 1, 1, "(read! s) — the list of the data written in the string s")
     d(
