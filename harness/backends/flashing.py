@@ -8,13 +8,23 @@ Layout (reference/micropython.md, MicroPython v1.27 ESP32_GENERIC_C3 on the 4 MB
 the merged MicroPython image at 0x0 (bootloader, partition table, app) and a littlefs v2
 image of the firmware's files at 0x200000, the vfs partition MicroPython registers there.
 The filesystem image is built by :mod:`emulator.board.littlefs_image` with the parameters
-MicroPython mounts; every file under ``firmware/`` goes to ``/firmware/...`` (``sys.path``
-starts with ``''``, the root) and the board's ``main.py`` to ``/main.py``.
+MicroPython mounts.  What is in it (:func:`firmware_files`) is the slot layout of the boot
+selector (docs/ota.md, "Real board"): the firmware in app slot a, the never-updated boot
+main and selector outside the slots::
+
+    /main.py                   firmware/ports/esp32c3/boot_main.py (picks the slot)
+    /lib/steel_boot.py         firmware/boot/selector.py (on sys.path as /lib)
+    /slots/a/firmware/...      every file of the firmware package
+    /slots/a/slot.json         {"format": 1, "version": <firmware/agent/version.py>}
+
+No ``/boot.json``: a board without one boots slot a with nothing pending.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import posixpath
 import sys
 from collections.abc import Mapping, Sequence
@@ -29,31 +39,81 @@ CHIP = "esp32c3"
 DEFAULT_FLASH_BAUD = 460800
 #: esptool as this interpreter runs it (the ``hw`` extra installs it).
 DEFAULT_ESPTOOL = (sys.executable, "-m", "esptool")
-#: Where the board's own ``main.py`` is expected when the rig does not name one.
-DEFAULT_MAIN = Path("ports") / "esp32c3" / "main.py"
+#: Where the board's own ``main.py`` (the boot main) is expected when the rig names none.
+DEFAULT_MAIN = Path("ports") / "esp32c3" / "boot_main.py"
+#: The boot selector, installed outside the slots as ``/lib/steel_boot.py``.
+SELECTOR = Path("boot") / "selector.py"
+SELECTOR_PATH = "/lib/steel_boot.py"
+#: The version the factory slot's ``slot.json`` names (the agent reports it).
+VERSION_FILE = Path("agent") / "version.py"
+FACTORY_SLOT = "a"
+SLOT_DIR = "/slots/" + FACTORY_SLOT
 _SKIP_DIRS = {"__pycache__"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
 
 
+def firmware_version(root: Path) -> str:
+    """``FIRMWARE_VERSION`` of the tree at ``root`` (read as text, never imported: it may be
+    another checkout), checked as the device checks versions."""
+    from firmware.ota.version import VersionError, parse
+
+    path = root / VERSION_FILE
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError) as exc:
+        raise BackendError(f"{path}: cannot read the firmware's version ({exc})") from None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "FIRMWARE_VERSION" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            version = node.value.value
+            try:
+                parse(version)
+            except VersionError as exc:
+                raise BackendError(f"{path}: FIRMWARE_VERSION: {exc.message}") from None
+            return version
+    raise BackendError(
+        f'{path}: no FIRMWARE_VERSION = "..." (the version the board\'s slot.json names)'
+    )
+
+
 def firmware_files(root: Path, main: Path | None = None) -> dict[str, bytes]:
-    """Every file of the firmware package under ``/firmware``, and ``main`` as ``/main.py``."""
+    """The board's files, absolute path -> bytes, in the slot layout (module docstring):
+    the firmware package in slot a with its ``slot.json``, ``main`` (default the tree's
+    boot main) as ``/main.py`` and the tree's selector as ``/lib/steel_boot.py``."""
     if not root.is_dir():
         raise BackendError(f"the firmware directory {root} does not exist")
+    selector = root / SELECTOR
+    if not selector.is_file():
+        raise BackendError(
+            f"{selector} does not exist: the board's boot selector (/lib/steel_boot.py) comes "
+            "from the firmware tree"
+        )
+    version = firmware_version(root)
     files: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and path.suffix not in _SKIP_SUFFIXES:
-            files["/firmware/" + rel.as_posix()] = path.read_bytes()
+        if path.is_file() and path.suffix not in _SKIP_SUFFIXES and not path.name.endswith("~"):
+            files[f"{SLOT_DIR}/firmware/{rel.as_posix()}"] = path.read_bytes()
+    marker = {"format": 1, "version": version}
+    files[f"{SLOT_DIR}/slot.json"] = json.dumps(marker, sort_keys=True).encode()
     if main is None and (root / DEFAULT_MAIN).is_file():
         main = root / DEFAULT_MAIN
     if main is None:
         raise BackendError(
             f"no main.py for the board: {root / DEFAULT_MAIN} does not exist; name one with "
-            "`main:` in the rig (the script MicroPython runs at boot to start the agent)"
+            "`main:` in the rig (the script MicroPython runs at boot to pick the app slot)"
         )
-    files["/main.py"] = main.read_bytes()
+    try:
+        files["/main.py"] = main.read_bytes()
+    except OSError as exc:
+        raise BackendError(f"{main}: cannot read the board's main.py ({exc.strerror})") from None
+    files[SELECTOR_PATH] = selector.read_bytes()
     return files
 
 

@@ -71,7 +71,7 @@ OPTIONS: dict[str, Field] = {
     "power": Field("mapping", "power control: {driver: command|usb-relay|uhubctl|none, ...}"),
     "micropython": Field("path", "the MicroPython ESP32_GENERIC_C3 .bin to flash at 0x0"),
     "firmware": Field("path", "the firmware package directory (default: the repository's)"),
-    "main": Field("path", "the board's main.py (default firmware/ports/esp32c3/main.py)"),
+    "main": Field("path", "the board's /main.py (default firmware/ports/esp32c3/boot_main.py)"),
     "flash": Field("bool", "flash at the first open of the session (default true)"),
     "erase": Field("bool", "erase the whole flash first (default false)"),
     "flash_baud": Field("int", "esptool's baud rate (default 460800)", minimum=1),

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=FIRMWARE_DIR,
         help="the firmware directory (default: this steelhil's firmware/)",
     )
-    build.add_argument("--main", type=Path, help="the board's main.py")
+    build.add_argument("--main", type=Path, help="the board's /main.py (default: its boot main)")
     build.add_argument("-o", "--out", type=Path, required=True, help="output directory")
     build.add_argument("--micropython", type=Path, help="the pinned ESP32_GENERIC_C3 .bin")
     build.add_argument("--pin", help="the MicroPython image's sha256 (default: pyproject.toml)")

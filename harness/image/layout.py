@@ -1,10 +1,12 @@
 """Which files the board's filesystem holds, and where.
 
-Today's layout is the one the ``serial`` backend flashes: the firmware package under
-``/firmware/...`` and the board's ``main.py`` at ``/main.py``, at the filesystem root.  The
-OTA issue puts the app into slot directories with a boot selector; it changes
-:func:`app_layout` and nothing else here.  ``/steelhil-image.json`` names the image (its id
-is the sha256 of every other file, by path), so a board can say what it was flashed with.
+The layout is the one the ``serial`` backend flashes
+(:func:`harness.backends.flashing.firmware_files`): the firmware package in app slot a
+(``/slots/a/firmware/...`` and ``/slots/a/slot.json``), the never-updated boot main at
+``/main.py`` and the boot selector at ``/lib/steel_boot.py`` -- what an over-the-air update
+installs into slot b is a bundle of the same tree (docs/ota.md, "Real board").
+``/steelhil-image.json`` names the image (its id is the sha256 of every other file, by
+path), so a board can say what it was flashed with.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from harness.backends.base import BackendError
 from harness.backends.flashing import firmware_files
 
 MARKER = "/steelhil-image.json"
-LAYOUT = "root"  # the app's files at the filesystem root (no OTA slots yet)
+LAYOUT = "slots"  # the app in /slots/a, the boot main and selector outside the slots
 
 
 class LayoutError(Exception):
@@ -26,7 +28,8 @@ class LayoutError(Exception):
 
 
 def app_layout(firmware: Path, main: Path | None = None) -> dict[str, bytes]:
-    """Absolute path on the board -> bytes, for the firmware package and its main.py."""
+    """Absolute path on the board -> bytes: the slot layout of the firmware at ``firmware``
+    (``main``: another ``/main.py`` than the tree's boot main)."""
     try:
         return firmware_files(firmware, main)
     except BackendError as exc:

@@ -3,7 +3,9 @@
 The port imports ``machine``, ``neopixel``, ``network``, ``ntptime``, ``umqtt.simple``,
 ``ssl``, ``requests``, ``time`` and ``gc``; :func:`load_port` imports it with the fakes
 below in ``sys.modules`` (and puts the real modules back afterwards: the port keeps its
-references to the fakes).  Portable: the same file runs under CPython (pytest) and under
+references to the fakes).  ``requests`` and its HTTP server are in esp32c3_http, the
+shadow and Jobs services behind the broker in esp32c3_cloud, a board that boots what is on
+its flash (``/main.py``, the slots) in esp32c3_boot.  Portable: the same file runs under CPython (pytest) and under
 MicroPython (ci/micropython), where most of these modules do not exist at all.
 
 The fakes behave like the documented MicroPython v1.27 APIs (reference/micropython.md)
@@ -31,7 +33,8 @@ and like the board (reference/board.md), so a wrong pin or a wrong call shows:
   raises ``OSError``; SUBACK 0x80 raises ``MQTTException``), over :class:`Broker`, an
   in-memory MQTT 3.1.1 broker with persistent sessions and fault injection.
 * ``time``: ``ticks_ms`` (wraps at 2**30), ``sleep_ms`` (advances the fake time at once:
-  nothing here waits for real).
+  nothing here waits for real).  Both call ``hw.watch`` (when set): how a test stops a
+  main loop that runs forever (:class:`Halt`).
 """
 
 import json
@@ -43,6 +46,7 @@ from firmware.agent.config import save_config, save_credentials
 from firmware.agent.storage import Storage
 from firmware.agent.topics import matches
 from tests.firmware.agent_fakes import ICMModel, SHTC3Model
+from tests.firmware.esp32c3_http import make_requests
 
 ENODEV = 19
 EIO = 5
@@ -82,6 +86,7 @@ class FakeTime:
         self.ms = start_ms
         self.rtc_offset = 0  # RTC seconds (2000 epoch) = rtc_offset + ms // 1000
         self.hooks = []  # called with the milliseconds that passed
+        self.watch = None  # called at every ticks_ms and sleep_ms (see Hardware.run_until)
 
     def advance(self, ms):
         if ms < 0:
@@ -95,6 +100,8 @@ class FakeTime:
         period = self.TICKS_PERIOD
 
         def ticks_ms():
+            if t.watch is not None:
+                t.watch()
             return t.ms % period
 
         def ticks_diff(a, b):
@@ -105,6 +112,8 @@ class FakeTime:
             return (a + delta) % period
 
         def sleep_ms(ms):
+            if t.watch is not None:
+                t.watch()
             t.advance(int(ms))
 
         def sleep(s):
@@ -188,6 +197,15 @@ Pin_IRQ_FALLING = 2
 
 class MachineReset(BaseException):
     """``machine.reset()`` was called (the board would restart here)."""
+
+
+class Halt(BaseException):
+    """The condition a test waits for came true: the board's loop stops here (like a power
+    cut at a quiet moment).  A BaseException, so nothing in the firmware catches it."""
+
+
+class Stuck(BaseException):
+    """The condition a test waits for did not come within its budget of clock reads."""
 
 
 def make_machine(hw):
@@ -603,6 +621,7 @@ class Broker:
         self.connects = []  # (ms, client id, clean_session, session_present)
         self.refuse = set()  # topic filters whose SUBSCRIBE gets 0x80
         self.lose_next_publish = set()  # client ids: the connection dies before it lands
+        self.services = []  # f(client id, topic, payload): the cloud's answers (esp32c3_cloud)
 
     def add_thing(self, name, cert, key):
         self.things[cert] = (name, key)
@@ -659,6 +678,8 @@ class Broker:
             raise OSError(ECONNRESET)
         self.received.append((self.hw.time.ms, conn.client_id, topic, payload, qos, retain))
         self.route(topic, payload, qos)
+        for service in self.services:
+            service(conn.client_id, topic, payload)
 
     def subscribe(self, conn, topic_filter, qos):
         if topic_filter in self.refuse:
@@ -833,28 +854,6 @@ def make_umqtt(hw):
     return FakeModule("umqtt", simple=simple), simple
 
 
-def make_requests(hw):
-    class Response:
-        def __init__(self, status_code, content):
-            self.status_code = status_code
-            self.content = content
-            self.closed = False
-
-        def close(self):
-            self.closed = True
-
-    def get(url, **kw):
-        hw.http_requests.append(url)
-        if not hw.online():
-            raise OSError(EHOSTUNREACH)
-        body = hw.http.get(url)
-        if body is None:
-            return Response(404, b"not found")
-        return Response(200, body)
-
-    return FakeModule("requests", get=get)
-
-
 def make_gc(hw):
     def mem_free():
         return hw.heap_free
@@ -892,11 +891,34 @@ class Hardware:
         self.mqtt_clients = []
         self.unsubscribed = []
         self.broker = Broker(self)
-        self.http = {}
-        self.http_requests = []
+        self.http = {}  # URL -> bytes, or an esp32c3_http.Resource
+        self.http_requests = []  # URLs, in order
+        self.http_log = []  # (URL, request headers, timeout)
+        self.http_responses = []
+        self.http_read_sizes = []  # n of every raw.read(n) of a body
+        self.http_bytes = 0  # body bytes the server sent
+        self.http_segment = 1460  # the most one read returns (a TCP segment)
+        self.http_bytes_per_ms = 100  # the fake clock advances while a body is read
+        self.watch_until = None
+        self.watch_left = 0
         self.heap_free = 90000
         self.heap_total = 160000
         self.console = []
+
+    def run_until(self, done, budget=500000):
+        """Make the fake clock raise :class:`Halt` once ``done()`` is true (checked at every
+        ``ticks_ms`` and ``sleep_ms``), or :class:`Stuck` after ``budget`` checks; None
+        stops watching."""
+        self.watch_until = done
+        self.watch_left = budget
+        self.time.watch = self._watch if done is not None else None
+
+    def _watch(self):
+        if self.watch_until():
+            raise Halt()
+        self.watch_left -= 1
+        if self.watch_left < 0:
+            raise Stuck("not reached")
 
     def gpio(self, n):
         g = self._gpio.get(n)
@@ -951,7 +973,9 @@ class Port:
         self.fs = modules["firmware.ports.esp32c3.fs"]
         self.mqtt = modules["firmware.ports.esp32c3.mqtt"]
         self.wifi = modules["firmware.ports.esp32c3.wifi"]
-        self.main = modules["firmware.ports.esp32c3.main"]
+        self.http = modules["firmware.ports.esp32c3.http"]
+        self.app = modules["firmware.ports.esp32c3.app"]
+        self.boot_main = modules["firmware.ports.esp32c3.boot_main"]
         self.fakes = hw.fakes
 
     def new_board(self):
@@ -961,7 +985,7 @@ class Port:
 
 
 PORT_PACKAGE = "firmware.ports.esp32c3"
-PORT_MODULES = ("board", "fs", "mqtt", "wifi", "main")
+PORT_MODULES = ("board", "fs", "mqtt", "wifi", "http", "app", "boot_main")
 
 
 def load_port(hw=None):
@@ -1029,6 +1053,11 @@ def provision(port, thing="dev-1", wifi=None, config=None, known=True):
     """A LittleFs (in a fresh directory) with the config, certificates and Wi-Fi settings
     a provisioned board has; the broker knows the thing's certificate if ``known``."""
     fs = port.fs.LittleFs(_fresh_dir())
+    return provision_fs(fs, port.hw, thing, wifi, config, known)
+
+
+def provision_fs(fs, hw, thing="dev-1", wifi=None, config=None, known=True):
+    """Write what provisioning writes into ``fs`` (any filesystem port); returns ``fs``."""
     storage = Storage(fs)
     cfg = {"thing_name": thing, "endpoint": {"host": HOST, "port": PORT}}
     if config:
@@ -1037,9 +1066,9 @@ def provision(port, thing="dev-1", wifi=None, config=None, known=True):
     save_config(storage, cfg)
     save_credentials(storage, cfg, CA, DEVICE_CERT, DEVICE_KEY)
     if wifi is None:
-        wifi = {"ssid": port.hw.ap.ssid, "password": port.hw.ap.password}
+        wifi = {"ssid": hw.ap.ssid, "password": hw.ap.password}
     if wifi is not False:
         fs.write("/wifi.json", json.dumps(wifi).encode())
     if known:
-        port.hw.broker.add_thing(thing, DEVICE_CERT, DEVICE_KEY)
+        hw.broker.add_thing(thing, DEVICE_CERT, DEVICE_KEY)
     return fs

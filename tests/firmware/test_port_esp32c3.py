@@ -25,7 +25,7 @@ def rig(config=None, hw=None, jobs=None, **provision):
     """(port, hw, device): a provisioned board running the port's main loop, not started."""
     port = fakes.load_port(hw)
     fs = fakes.provision(port, config=config, **provision)
-    device = port.main.Device(port.new_board(), fs, jobs=jobs)
+    device = port.app.Device(port.new_board(), fs, jobs=jobs)
     return port, port.hw, device
 
 
@@ -235,7 +235,7 @@ def test_wifi_settings_are_checked():
     port = fakes.load_port()
     fs = fakes.provision(port, wifi={"password": "x"})
     board = port.new_board()
-    assert port.main.main(board, fs) is None
+    assert port.app.main(board=board, fs=fs) is None
     assert any("/wifi.json: ssid" in line for line in port.hw.console), port.hw.console
 
 
@@ -377,28 +377,18 @@ def test_a_reboot_action_resets_the_board():
     assert "agent: rebooting (job j1)" in hw.console
 
 
-def test_main_does_not_start_the_agent_while_boot_is_held():
-    port = fakes.load_port()
-    fs = fakes.provision(port)
-    board = port.new_board()
-    port.hw.press()
-    assert port.main.main(board, fs) is None
-    assert port.hw.broker.connects == [] and port.hw.wifi_joins == 0
-    assert any("BOOT held" in line for line in port.hw.console)
-
-
-def test_main_says_what_is_missing_on_an_unprovisioned_board():
+def test_the_app_says_what_is_missing_on_an_unprovisioned_board():
     port = fakes.load_port()
     board = port.new_board()
     fs = port.fs.LittleFs(fakes._fresh_dir())
-    assert port.main.main(board, fs) is None
+    assert port.app.main(board=board, fs=fs) is None
     assert any("cannot start: /config.json: missing" in line for line in port.hw.console)
 
 
 def test_monotonic_time_survives_the_ticks_wrap():
     hw = fakes.Hardware(start_ms=fakes.FakeTime.TICKS_PERIOD - 1500)
     port = fakes.load_port(hw)
-    clock = port.main.Monotonic()
+    clock = port.app.Monotonic()
     seen = []
     for _ in range(4):
         hw.time.advance(1000)
@@ -419,8 +409,12 @@ ALLOWED_IMPORTS = (
     "time",
     "gc",
     "os",
+    "io",
+    "sys",
     "json",
     "struct",
+    "steel_boot",  # /lib/steel_boot.py on the board: firmware/boot/selector.py
+    "traceback",  # boot_main, only where sys.print_exception is missing (CPython)
 )
 
 

@@ -39,7 +39,10 @@ class LittleFs(FileSystem):
         try:
             os.remove(self._p(path))
         except OSError:
-            pass  # it did not exist
+            try:
+                os.rmdir(self._p(path))  # an empty directory (littlefs's remove takes those)
+            except OSError:
+                pass  # it did not exist
 
     def listdir(self, path):
         try:

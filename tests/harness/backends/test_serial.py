@@ -134,8 +134,12 @@ def test_flashes_once_per_session_with_the_documented_command_line(
     ]
     flashed = from_image(Path(fs_path).read_bytes()).snapshot()  # what MicroPython would mount
     agent_core = FIRMWARE_DIR / "agent" / "core.py"
-    assert flashed.files["/firmware/agent/core.py"] == agent_core.read_bytes()
-    assert flashed.files["/main.py"] == main_py.read_bytes()
+    assert flashed.files["/slots/a/firmware/agent/core.py"] == agent_core.read_bytes()
+    assert flashed.files["/main.py"] == main_py.read_bytes()  # the rig's, over the boot main
+    selector = (FIRMWARE_DIR / "boot" / "selector.py").read_bytes()
+    assert flashed.files["/lib/steel_boot.py"] == selector
+    assert json.loads(flashed.files["/slots/a/slot.json"])["format"] == 1
+    assert not any(p.startswith("/firmware/") for p in flashed.files)
     assert not any("__pycache__" in p for p in flashed.files)
 
     backend.open(spec, session).close()  # same firmware, same session: not flashed again

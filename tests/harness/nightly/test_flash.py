@@ -16,6 +16,7 @@ import pytest
 
 from emulator.board.flash import Flash
 from emulator.board.littlefs_image import from_image
+from firmware.agent.version import FIRMWARE_VERSION
 from harness.backends.base import BoardSpec
 from harness.backends.serial import FIRMWARE_DIR
 from harness.cli import main
@@ -54,7 +55,9 @@ def test_flashes_both_regions_and_the_board_holds_the_image(image: Path, board: 
     assert bytes(board.flash[: len(app)]) == app
     assert bytes(board.flash[0x200000:]) == (image / "fs.bin").read_bytes()
     files = from_image(bytes(board.flash[0x200000:]), Flash()).snapshot().files
-    assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/main.py").read_bytes()
+    assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/boot_main.py").read_bytes()
+    assert files["/lib/steel_boot.py"] == (FIRMWARE_DIR / "boot/selector.py").read_bytes()
+    assert json.loads(files["/slots/a/slot.json"])["version"] == FIRMWARE_VERSION
     assert board.stub  # esptool uploaded and ran its flasher stub
     assert 0x10 in board.ops and 0x13 in board.ops  # compressed writes, MD5 verify
     assert result.regions[1] == (0x200000, 2 * 1024 * 1024)

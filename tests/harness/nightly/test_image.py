@@ -12,10 +12,12 @@ import pytest
 
 from emulator.board.flash import Flash
 from emulator.board.littlefs_image import from_image
+from firmware.agent.version import FIRMWARE_VERSION
 from harness.backends.serial import FIRMWARE_DIR
 from harness.cli import main
 from harness.image import ImageError, build_image, read_manifest
 from harness.image.layout import MARKER
+from harness.ota.bundle import tree_files
 
 from .fakeimages import OTA, micropython
 
@@ -38,16 +40,27 @@ def mounted(fs: bytes, blocks: int) -> dict[str, bytes]:
     return dict(from_image(fs, Flash(block_count=blocks)).snapshot().files)
 
 
-def test_the_filesystem_image_holds_the_app_at_the_root(tmp_path: Path) -> None:
+def test_the_filesystem_image_holds_the_app_in_slot_a_and_the_boot_main(tmp_path: Path) -> None:
     manifest = build_image(FIRMWARE_DIR, tmp_path / "out")
     fs = (tmp_path / "out" / "fs.bin").read_bytes()
     assert len(fs) == 2 * 1024 * 1024 == manifest.fs_size
     assert (manifest.fs_offset, manifest.block_count) == (0x200000, 512)
     files = mounted(fs, 512)
-    assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/main.py").read_bytes()
-    assert files["/firmware/agent/core.py"] == (FIRMWARE_DIR / "agent/core.py").read_bytes()
+    assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/boot_main.py").read_bytes()
+    assert files["/lib/steel_boot.py"] == (FIRMWARE_DIR / "boot/selector.py").read_bytes()
+    core = (FIRMWARE_DIR / "agent/core.py").read_bytes()
+    assert files["/slots/a/firmware/agent/core.py"] == core
+    app = (FIRMWARE_DIR / "ports/esp32c3/app.py").read_bytes()
+    assert files["/slots/a/firmware/ports/esp32c3/app.py"] == app
+    assert json.loads(files["/slots/a/slot.json"]) == {"format": 1, "version": FIRMWARE_VERSION}
+    assert not any(p.startswith("/firmware/") for p in files)  # nothing at the root
+    assert "/boot.json" not in files  # no record: slot a, nothing pending
+    tree = {p for p in files if p.startswith("/slots/a/firmware/")}
+    # the same files a bundle of this tree installs into a slot (harness/ota/bundle.py)
+    assert tree == {f"/slots/a/{rel}" for rel, _ in tree_files(FIRMWARE_DIR)}
     marker = json.loads(files[MARKER])
-    assert marker["image"] == manifest.image and marker["layout"] == "root"
+    assert marker["image"] == manifest.image and marker["layout"] == "slots"
+    assert manifest.layout == "slots" and manifest.firmware_version == FIRMWARE_VERSION
     assert read_manifest(tmp_path / "out").image == manifest.image
     again = build_image(FIRMWARE_DIR, tmp_path / "again")
     assert again.image == manifest.image  # the id is the content's
@@ -73,15 +86,30 @@ def test_with_a_pinned_micropython_a_merged_image_as_esptool_merges(
     assert manifest.fs_region == "after the last partition"
 
 
+def small_tree(tmp_path: Path) -> Path:
+    """A firmware tree with what an image needs and little else (a 960 KiB filesystem does
+    not hold this checkout's firmware: it takes about 257 blocks of 4 KiB in littlefs)."""
+    tree = tmp_path / "small" / "firmware"
+    for rel in ("agent/version.py", "boot/selector.py", "ports/esp32c3/boot_main.py"):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIRMWARE_DIR / rel, tree / rel)
+    (tree / "__init__.py").write_text("")
+    return tree
+
+
 def test_the_partition_table_decides_the_block_count(tmp_path: Path) -> None:
     image = tmp_path / "ota.bin"
     image.write_bytes(micropython(rows=OTA))
     pin = hashlib.sha256(image.read_bytes()).hexdigest()
-    manifest = build_image(FIRMWARE_DIR, tmp_path / "out", micropython=image, pin=pin)
+    tree = small_tree(tmp_path)
+    manifest = build_image(tree, tmp_path / "out", micropython=image, pin=pin)
     assert (manifest.fs_offset, manifest.block_count) == (0x310000, 240)  # 960 KiB
+    with pytest.raises(ImageError, match=r"do not fit the 960 KiB filesystem at 0x310000"):
+        build_image(FIRMWARE_DIR, tmp_path / "big", micropython=image, pin=pin)
     eight = build_image(FIRMWARE_DIR, tmp_path / "8", micropython=image, pin=pin, flash_size="8MB")
     assert eight.block_count == (8 * 1024 * 1024 - 0x310000) // 4096
-    assert mounted((tmp_path / "8" / "fs.bin").read_bytes(), eight.block_count)["/main.py"]
+    eight_files = mounted((tmp_path / "8" / "fs.bin").read_bytes(), eight.block_count)
+    assert eight_files["/main.py"] and eight_files["/slots/a/slot.json"]
 
 
 def test_a_micropython_that_does_not_match_its_pin(tmp_path: Path, mp: tuple[Path, Path]) -> None:
@@ -123,6 +151,29 @@ def test_an_unpinned_or_wrong_micropython_says_what_to_do(tmp_path: Path) -> Non
             micropython=short,
             pin=hashlib.sha256(short.read_bytes()).hexdigest(),
         )
+
+
+def test_a_tree_without_a_selector_or_a_usable_version_is_refused(tmp_path: Path) -> None:
+    firmware = tmp_path / "firmware"
+    shutil.copytree(FIRMWARE_DIR, firmware, ignore=shutil.ignore_patterns("__pycache__"))
+    version = firmware / "agent" / "version.py"
+    version.write_text('FIRMWARE_VERSION = "1.02"\n')
+    with pytest.raises(ImageError, match=r"version.py: FIRMWARE_VERSION: '1.02' has a part"):
+        build_image(firmware, tmp_path / "out")
+    version.write_text("VERSION = 3\n")
+    with pytest.raises(ImageError, match=r'version.py: no FIRMWARE_VERSION = "..."'):
+        build_image(firmware, tmp_path / "out")
+    version.write_text('FIRMWARE_VERSION = "2.1.0"\n')
+    other_main = tmp_path / "main.py"
+    other_main.write_text("print('bench main')\n")
+    manifest = build_image(firmware, tmp_path / "out", main=other_main)
+    files = mounted((tmp_path / "out" / "fs.bin").read_bytes(), manifest.block_count)
+    assert files["/main.py"] == b"print('bench main')\n"
+    assert json.loads(files["/slots/a/slot.json"])["version"] == "2.1.0"
+    (firmware / "boot" / "selector.py").unlink()
+    with pytest.raises(ImageError, match=r"selector.py does not exist: the board's boot selector"):
+        build_image(firmware, tmp_path / "out")
+    assert not (tmp_path / "out2").exists()
 
 
 def test_an_app_that_does_not_fit_the_partition(tmp_path: Path) -> None:
