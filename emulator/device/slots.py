@@ -34,6 +34,9 @@ from firmware.boot import selector
 
 #: What of a firmware tree goes into a slot (and a bundle): Python source only.
 SKIP_PARTS = ("__pycache__",)
+#: What an emulated board's slot leaves out of the firmware tree: the real boards' ports
+#: (the emulator is this board's port), as bundles built for emulated boards do.
+EMULATED_WITHOUT = ("ports",)
 
 
 class SlotError(Exception):
@@ -66,6 +69,8 @@ def factory_tree() -> Mapping[str, bytes]:
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)
         if any(part in SKIP_PARTS or part.startswith(".") for part in rel.parts):
+            continue
+        if rel.parts[0] in EMULATED_WITHOUT:
             continue
         files[rel.as_posix()] = path.read_bytes()
     return files

@@ -134,6 +134,7 @@ class OtaHandler(JobsHandler):
             p + "+/update/accepted",
             p + "+/update/rejected",
             p + "+/get/accepted",
+            p + "+/get/rejected",
         ]
 
     def on_connected(self, agent, now):
@@ -170,6 +171,12 @@ class OtaHandler(JobsHandler):
             if isinstance(execution, dict) and self._ours(execution.get("jobId")):
                 self._track(execution.get("versionNumber"))
                 self.sending = None
+                self._flush(agent)
+        if len(parts) == 3 and parts[1:] == ["get", "rejected"] and self._ours(parts[0]):
+            self.sending = None
+            if body.get("code") == "ResourceNotFound":  # the job was deleted meanwhile
+                self._cancelled(agent, "the job no longer exists")
+            else:
                 self._flush(agent)
         return []
 

@@ -94,14 +94,17 @@ def _skipped(rel: Path) -> bool:
     )
 
 
-def tree_files(tree: Path) -> list[tuple[str, Path]]:
-    """(path in the slot, file on disk) for every app file of ``tree``, sorted by path."""
+def tree_files(tree: Path, without: Sequence[str] = ()) -> list[tuple[str, Path]]:
+    """(path in the slot, file on disk) for every app file of ``tree``, sorted by path;
+    ``without``: directories of the tree (``ports``) left out."""
     check_tree(tree)
     root = tree.resolve()
     out: list[tuple[str, Path]] = []
     for path in sorted(tree.rglob("*")):
         rel = path.relative_to(tree)
         if _skipped(rel) or path.is_dir():
+            continue
+        if any(rel.as_posix().startswith(d.strip("/") + "/") for d in without):
             continue
         if not path.is_file():
             raise BundleBuildError(f"{path} is not a regular file")
@@ -206,13 +209,16 @@ def prepare(
     *,
     min_version: str | None = None,
     self_test: Path | None = None,
+    without: Sequence[str] = (),
 ) -> Unsigned:
     """The manifest and payload of firmware tree ``tree`` at ``version``.
 
     The same tree and options give the same manifest bytes, so a manifest signed elsewhere
     (AWS Signer) can be joined to a payload prepared again later (:func:`join`).
+    ``without`` leaves directories out: an emulated board has no use for ``ports/``, and
+    on a 2 MB filesystem holding two slots every block counts.
     """
-    sources = tree_files(tree)
+    sources = tree_files(tree, without)
     files = [(path, source.read_bytes()) for path, source in sources]
     test_path = None
     if self_test is not None:
@@ -258,9 +264,10 @@ def build_bundle(
     *,
     min_version: str | None = None,
     self_test: Path | None = None,
+    without: Sequence[str] = (),
 ) -> BuiltBundle:
     """A bundle of firmware tree ``tree`` at ``version``, signed with ``key``."""
-    unsigned = prepare(tree, version, min_version=min_version, self_test=self_test)
+    unsigned = prepare(tree, version, min_version=min_version, self_test=self_test, without=without)
     return join(unsigned, sign(unsigned.manifest_bytes, key), [public_key(key)])
 
 

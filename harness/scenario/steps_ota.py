@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import firmware
+from emulator.device.slots import EMULATED_WITHOUT
 from firmware.agent.ota_document import OPERATION
 from harness.ota.bundle import BundleBuildError, build_bundle
 from harness.ota.runkeys import run_keys
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from .context import RunContext
 
 BUCKET = "steelhil-ota"
+#: Backends whose boards run the emulator's port: their bundles leave ``ports/`` out.
+EMULATED_BACKENDS = frozenset({"emulated", "emulated-pty"})
 #: The role the local IoT Core's presigning pretends to assume (moto's default account).
 LOCAL_ROLE = "arn:aws:iam::123456789012:role/steelhil-ota"
 PRESIGNED_SECONDS = 3600  # AWS's default and its maximum
@@ -92,7 +95,8 @@ class Ota(StepType):
 
     def run(self, run: RunContext, args: dict[str, Any]) -> Outcome:
         bucket, role = _storage(run)
-        data, version = self._bundle(run, args)
+        names = run.targets(args.get("to", "all"))
+        data, version = self._bundle(run, args, names)
         digest = hashlib.sha256(data).hexdigest()
         key = f"bundles/{digest}.bundle"
         s3 = run.core.s3()
@@ -114,7 +118,6 @@ class Ota(StepType):
         }
         job_id = args.get("job_id") or f"ota-{next(_jobs)}-{digest[:8]}"
         iot = run.core.iot()
-        names = run.targets(args.get("to", "all"))
         targets = [iot.describe_thing(thingName=run.thing(n))["thingArn"] for n in names]
         iot.create_job(
             jobId=job_id,
@@ -126,7 +129,7 @@ class Ota(StepType):
         run.event("act", None, f"ota job {job_id}: {version}", {"document": document})
         return Outcome(observed=f"job {job_id}: {version}, {len(data)} bytes")
 
-    def _bundle(self, run: RunContext, args: dict[str, Any]) -> tuple[bytes, str]:
+    def _bundle(self, run: RunContext, args: dict[str, Any], names: list[str]) -> tuple[bytes, str]:
         base = run.scenario.file.parent
         if "bundle" in args:
             path = base / args["bundle"]
@@ -139,6 +142,7 @@ class Ota(StepType):
         tree = base / args["from"] if "from" in args else Path(firmware.__file__).parent
         hook = base / args["self_test"] if "self_test" in args else None
         signer = run_keys(run.session_state).key(args.get("signed_by", "run"))
+        emulated = all(run.device(n).backend in EMULATED_BACKENDS for n in names)
         try:
             built = _build(
                 tree,
@@ -147,6 +151,7 @@ class Ota(StepType):
                 args.get("min_version"),
                 hook,
                 bool(args.get("broken")),
+                EMULATED_WITHOUT if emulated else (),
             )
         except BundleBuildError as exc:
             raise StepFailed(f"cannot build the bundle: {exc}") from None
@@ -174,16 +179,23 @@ def _storage(run: RunContext) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=16)
 def _build(
-    tree: Path, version: str, key: Any, min_version: str | None, hook: Path | None, broken: bool
+    tree: Path,
+    version: str,
+    key: Any,
+    min_version: str | None,
+    hook: Path | None,
+    broken: bool,
+    without: tuple[str, ...],
 ) -> bytes:
     """A bundle's bytes (cached: a run updates many boards with the same one)."""
+    options: dict[str, Any] = {"min_version": min_version, "self_test": hook, "without": without}
     if not broken:
-        return build_bundle(tree, version, key, min_version=min_version, self_test=hook).data
+        return build_bundle(tree, version, key, **options).data
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "firmware"
         shutil.copytree(tree, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (copy / "agent" / "core.py").write_bytes(BROKEN_CORE)
-        return build_bundle(copy, version, key, min_version=min_version, self_test=hook).data
+        return build_bundle(copy, version, key, **options).data
 
 
 def _bundle_version(data: bytes) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import firmware
+from emulator.device.slots import EMULATED_WITHOUT
 from harness.engine import Engine
 from harness.iotcore import LocalCore, local_core
 from harness.ota.bundle import assemble, encode_manifest, prepare, sign
@@ -78,7 +79,7 @@ def signed(engine: Engine, manifest: dict[str, Any], payload: list[bytes]) -> by
 
 
 def good(engine: Engine, version: str = "7.0.0") -> tuple[dict[str, Any], list[bytes]]:
-    unsigned = prepare(Path(firmware.__file__).parent, version)
+    unsigned = prepare(Path(firmware.__file__).parent, version, without=EMULATED_WITHOUT)
     manifest = json.loads(unsigned.manifest_bytes)
     return manifest, [bytes(p) for p in unsigned.payload]
 
