@@ -16,6 +16,7 @@ failing (see :meth:`ProgramRuntime.throttled`).
 
 from ..drivers.errors import SensorError
 from ..steel.errors import CONTRACT_VIOLATION, IO, SteelError, type_error
+from ..steel.numtypes import Rational
 from ..steel.printer import display_string
 from ..steel.values import NIL, VOID, HashMap, Pair, SrcPair, Symbol, hash_key, intern, is_procedure
 from . import shadow
@@ -48,6 +49,8 @@ def _name(who, v, position):
 
 
 def _number(who, v, position):
+    if type(v) is Rational:  # an exact fraction such as (/ 1 2): seconds as a float
+        return v.num / v.den
     if (type(v) is not int and type(v) is not float) or v != v:
         raise type_error(who, "a number", v, position)
     return v

@@ -204,7 +204,9 @@ class ProgramRuntime:
         except SteelError as e:
             return e
         except Exception as e:  # a bug in the runtime; the program ends, the agent lives
-            return SteelError(GENERIC, "internal error in the runtime: %s" % e)
+            error = SteelError(GENERIC, "internal error in the runtime; the program was stopped")
+            error.cause = e  # for the host's logs, never the program's status
+            return error
         if status == DONE:
             self._flush_output()
             return None

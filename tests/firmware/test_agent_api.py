@@ -303,6 +303,14 @@ def test_set_timer_fires_once_and_rearming_by_name_replaces():
     assert rig.agent.program_state == "finished"
 
 
+def test_set_timer_takes_an_exact_fraction_of_a_second():
+    rig = run('(set-timer "t" (/ 3 2) (lambda () (log "info" "fired")))')
+    rig.advance(1.4)
+    assert logged(rig) == []
+    rig.advance(0.2)
+    assert logged(rig) == ["fired"]
+
+
 def test_cancel_timer():
     rig = run(
         '(set-timer "t" 10 (lambda () (log "info" "fired")))'

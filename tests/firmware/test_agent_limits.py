@@ -219,6 +219,7 @@ def test_an_exception_escaping_the_vm_ends_the_program_not_the_agent():
     rig.tick()
     err = error_of(rig, "p")
     assert err["kind"] == "Generic" and "internal error in the runtime" in err["message"]
+    assert "cannot run" not in err["message"]  # Python's text stays out of the status
     assert rig.agent.connected
 
 
