@@ -164,6 +164,33 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="virtual time (timers fire as fast as the network allows) instead of real time",
     )
     parser.add_argument("--quiet", action="store_true", help="do not echo the console")
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PUB.pem",
+        help="a public key that signs OTA bundles the boards may install (repeatable; "
+        "`steelhil ota keygen` makes one)",
+    )
+
+
+def _trusted_keys(paths: list[Path]) -> tuple[tuple[bytes, ...], str | None]:
+    """The --trust files' bytes, each checked as the board will read it."""
+    from firmware.ota import p256
+
+    out: list[bytes] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return (), f"--trust {path}: cannot read it ({exc.strerror or 'unreadable'})"
+        try:
+            p256.load_public_keys(data)
+        except p256.P256Error as exc:
+            return (), f"--trust {path}: {exc.message}"
+        out.append(data)
+    return tuple(out), None
 
 
 def register_device(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -204,6 +231,10 @@ def _open_fleet(args: argparse.Namespace) -> tuple[Any, Path] | None:
 
     from .fleet import Fleet, RemoteIoTCore
 
+    args.trusted, problem = _trusted_keys(args.trust)
+    if problem is not None:
+        print(f"steelhil: {problem}", file=sys.stderr)
+        return None
     directory = args.iotcore or Path(os.environ.get("STEELHIL_IOTCORE_DIR", ".iotcore"))
     endpoint_file = directory / "endpoint.json"
     if not endpoint_file.is_file():
@@ -228,14 +259,16 @@ def _prepare(fleet: Any, args: argparse.Namespace, names: list[str]) -> str | No
     if args.program is not None:
         try:
             source = args.program.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return f"cannot read {args.program}: {exc}"
+        except UnicodeDecodeError:
+            return f"cannot read {args.program}: it is not UTF-8 text"
+        except OSError as exc:
+            return f"cannot read {args.program}: {exc.strerror or 'unreadable'}"
     program_id = _safe_program_id(args.program.stem) if args.program is not None else ""
     for name in names:
         env = Environment()
         if args.sensor:
             env.set(**dict(args.sensor))
-        device = fleet.add(name, env=env)
+        device = fleet.add(name, env=env, ota_trust=args.trusted)
         if not args.quiet:
             # with a control channel, stdout carries its replies: the console goes to stderr
             stream = sys.stderr if getattr(args, "control", None) else sys.stdout

@@ -138,6 +138,11 @@ class OtaHandler(JobsHandler):
         ]
 
     def on_connected(self, agent, now):
+        if self.problems is not None:  # once per boot: what the board trusts, and why not
+            for problem in self.problems:
+                agent.console("ota: trust file %s" % problem)
+            agent.console("ota: %d signing key(s) trusted" % len(self.keys))
+            self.problems = None
         self.connected = True
         self.sending = None  # whatever was in flight is sent again
         self._start_next(agent)

@@ -79,6 +79,14 @@ def test_device_run_boots_a_board_that_runs_the_program_until_interrupted(
 ) -> None:
     program = tmp_path / "hello.scm"
     program.write_text(HELLO)
+    keys = subprocess.run(
+        [*STEELHIL, "ota", "keygen", "--out", str(tmp_path / "keys")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert keys.returncode == 0, keys.stderr
     with observer(core_dir) as cloud:
         process = start(
             [
@@ -90,6 +98,8 @@ def test_device_run_boots_a_board_that_runs_the_program_until_interrupted(
                 str(core_dir),
                 "--program",
                 str(program),
+                "--trust",
+                str(tmp_path / "keys" / "ota-signing.pub.pem"),
             ]
         )
         try:
@@ -100,6 +110,7 @@ def test_device_run_boots_a_board_that_runs_the_program_until_interrupted(
             code, out, err = stop(process)
     assert code == 0, err
     assert "agent: connected" in out
+    assert "ota: 1 signing key(s) trusted" in out
     assert "cli-dev running" in err
 
 
@@ -142,3 +153,30 @@ def test_device_run_without_an_iotcore_says_how_to_start_one(tmp_path: Path) -> 
     )
     assert result.returncode == 2
     assert "steelhil iotcore up --dir" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(None, "cannot read it"), (b"not a key", "PEM"), ("private", "private key")],
+)
+def test_a_trust_file_that_is_not_a_public_key_is_refused_before_anything_starts(
+    tmp_path: Path, content: bytes | str | None, says: str
+) -> None:
+    path = tmp_path / "trust.pem"
+    if content == "private":
+        subprocess.run(
+            [*STEELHIL, "ota", "keygen", "--out", str(tmp_path)], cwd=ROOT, timeout=60, check=True
+        )
+        path = tmp_path / "ota-signing.pem"
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    result = subprocess.run(
+        [*STEELHIL, "fleet", "up", "--count", "1", "--trust", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"--trust {path}" in result.stderr and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
