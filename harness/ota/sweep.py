@@ -17,7 +17,8 @@ How it stays fast: one local IoT Core, one observer, one fleet and one board ser
 run; each run starts from a snapshot of the provisioned flash (no provisioning, no TLS
 material made again) and runs on exact virtual time with no autojump threshold: the
 ledger (:mod:`emulator.device.ledger`) says when nothing is in flight, so no run waits on
-the wall clock.  docs/ota.md ("Power cuts") gives the figures and what bounds them.
+the wall clock (the rig is :mod:`.sweep_rig`).  docs/ota.md ("Power cuts") gives the
+figures and what bounds them.
 
 Everything is real: Mosquitto with mutual TLS, the jobs and shadow services, moto's S3
 behind the presigned URL, and the firmware agent of the board's own slot.
@@ -61,6 +62,8 @@ class Landmarks:
 
     @classmethod
     def find(cls, history: list[str], target: str) -> Landmarks:
+        """From the uncut update's writes: the first marker write of slot ``target``, then
+        the boot record's renames after it (the arming, the trial boot's count, the commit)."""
         marker = f"write {selector.slot_dir(target)}/slot.json"
         record = f"rename {selector.RECORD}.tmp {selector.RECORD}"
         found = cls()
@@ -136,6 +139,8 @@ class Cut:
             "booted": self.booted,
             "status": self.status,
         }
+        if self.status == "FAILED":
+            out.update(reason=self.reason, message=self.message)
         if full or not self.ok:
             out.update(
                 what=self.what,
@@ -174,7 +179,8 @@ def judge(rig: Rig, count: Count, write: int) -> Cut:
     elif write <= len(count.history) and run.cut != count.history[write - 1]:
         cut.notes.append(f"the uncut update's write {write} was {count.history[write - 1]}")
     if run.first_boot is not None:
-        cut.booted, _, cut.boot_error = run.first_boot
+        cut.booted, _, error = run.first_boot
+        cut.boot_error = None if error is None else plain(error)
         _first_boot(cut, run)
     details = (execution.get("statusDetails") or {}).get("detailsMap") or {}
     cut.status = execution.get("status")
@@ -189,7 +195,7 @@ def judge(rig: Rig, count: Count, write: int) -> Cut:
 def _first_boot(cut: Cut, run: Attempt) -> None:
     """The boot when the power came back: the right version, connected, the program run."""
     if cut.boot_error is not None:
-        cut.problems.append(f"the first boot after the cut failed: {plain(cut.boot_error)}")
+        cut.problems.append(f"the first boot after the cut failed: {cut.boot_error}")
     elif cut.expected is not None and cut.booted != cut.expected:
         cut.problems.append(f"the first boot ran {cut.booted}, not {cut.expected}")
     report = run.report
@@ -225,7 +231,7 @@ def _outcome(
         cut.problems.append(
             f"the job is left {status} {END_SECONDS:g}s after the power returned"
             + (f" (its last report: {last})" if last else "")
-            + f"; the board's OTA state is at step {cut.flash.get('ota_state')}"
+            + f"; when the power returned its OTA state was at {cut.flash.get('ota_state')}"
         )
         return
     if status == "SUCCEEDED":

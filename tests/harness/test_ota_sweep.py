@@ -180,6 +180,10 @@ def test_the_sweep_catches_a_handler_that_arms_the_trial_before_the_marker_is_wr
         p.startswith("the first boot after the cut failed: slot b") for p in caught.problems
     ), caught.problems
     assert all("Error:" not in p for p in caught.problems), caught.problems
+    # without keep_going the sweep stops there, and says that it did
+    stopped = sweep.sweep(rig, first=marker, last=marker + 5, count=buggy)
+    assert [c.write for c in stopped.cuts] == [marker] and stopped.stopped_early
+    assert stopped.to_json()["failures"][0]["write"] == marker
 
 
 # --- bad input -------------------------------------------------------------------------------
