@@ -1,4 +1,4 @@
-"""The hook for AWS IoT Jobs (over-the-air updates arrive here in a later issue).
+"""The hook for AWS IoT Jobs (over-the-air updates: :mod:`.ota`).
 
 Why a hook now: OTA must plug into the same sans-IO core (its messages come through
 ``Agent.handle`` and its actions go out the same way), so the agent already subscribes
@@ -27,6 +27,11 @@ class JobsHandler:
     def on_download(self, agent, event):
         """A ``Chunk`` or ``Downloaded`` event of a ``Download`` this handler asked for."""
         return []
+
+    def wants_download(self, request_id):
+        """Whether the handler still waits for the bytes of ``Download`` ``request_id``; a
+        port stops a transfer nobody waits for (the job failed or was cancelled)."""
+        return False
 
     def on_tick(self, agent, now):
         return []

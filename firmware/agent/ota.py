@@ -192,6 +192,9 @@ class OtaHandler(JobsHandler):
             return self._chunk(agent, event)
         return self._downloaded(agent, event)
 
+    def wants_download(self, request_id):
+        return request_id == self.download_id and self.install is not None
+
     def on_tick(self, agent, now):
         out = []
         if self.retry_at is not None and now >= self.retry_at:

@@ -38,6 +38,9 @@ class Downloads(JobsHandler):
         self.events.append(("message", req))
         return []
 
+    def wants_download(self, request_id):
+        return request_id == self.download_id
+
     def on_download(self, agent, event):
         if event.request_id != self.download_id:
             return []

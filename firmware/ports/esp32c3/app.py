@@ -291,13 +291,9 @@ class Device:
         self.feed(Chunk(self.clock.now(), request_id, data))
 
     def _wanted(self, request_id):
-        """Whether the agent still waits for this download.  The OTA handler names the one
-        it waits for (``download_id``) and drops its install when the job fails or is
-        cancelled; a handler without those attributes gets every byte."""
+        """Whether the agent still waits for this download (the jobs handler says)."""
         jobs = self.agent.jobs
-        if getattr(jobs, "download_id", request_id) != request_id:
-            return False
-        return getattr(jobs, "install", True) is not None
+        return jobs is not None and jobs.wants_download(request_id)
 
     def _stop_transfer(self):
         if self.transfer is not None:
