@@ -22,6 +22,11 @@ header, written to ``.tmp``, read back, renamed) holds::
 A missing or damaged record means "slot a, nothing pending" (a factory board), and a board
 with no ``/slots`` at all boots the old layout (``/firmware`` at the root).
 
+The record is a contract across versions: a board's installed copy of this module (its
+``/lib/steel_boot.py``) is never updated, while each new app arms and commits with its own
+copy.  So format 1 stays readable by the oldest copy: fields may be added (a reader ignores
+what it does not know), never renamed or given another meaning.
+
 Portable: MicroPython and CPython; ``fs`` is anything with the agent's filesystem port
 methods (``read``, ``write``, ``rename``, ``remove``, ``mkdir``), e.g. :class:`OsFs`.
 """

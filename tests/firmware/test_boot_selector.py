@@ -154,3 +154,13 @@ def test_a_record_that_reads_back_wrong_is_not_installed():
         selector.arm(fs, "b", "1.1.0")
     fs.garble = False
     assert selector.read_record(fs)["pending"] is None
+
+
+def test_a_record_from_a_newer_app_with_fields_this_copy_does_not_know_still_boots():
+    fs = factory_fs()
+    selector.write_record(
+        fs,
+        {"format": 1, "active": "b", "pending": "a", "attempts": 1, "last": None, "extra": 7},
+    )
+    slot, record = selector.choose(fs)
+    assert slot == "a" and record["attempts"] == 2
