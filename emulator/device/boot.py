@@ -19,7 +19,7 @@ from typing import Any
 
 from firmware.boot import selector
 
-from .slots import SlotCode, load
+from .slots import SlotCode, SlotError, load
 
 
 class BootFailure(Exception):
@@ -72,6 +72,8 @@ def boot(fs: Any) -> Firmware:
             ota: ModuleType | None = code.module("agent.ota")
         except ImportError:
             ota = None
+    except SlotError as exc:  # the slot is not one this board can run: the message says why
+        raise BootFailure(f"slot {slot}: {exc}") from exc
     except Exception as exc:  # a SyntaxError in a bundle is as fatal as a missing file
         raise BootFailure(f"slot {slot}: {type(exc).__name__}: {exc}") from exc
     return Firmware(

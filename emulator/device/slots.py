@@ -9,7 +9,10 @@ this checkout's ``firmware/`` -- an emulated board's factory image -- is this ch
 ``firmware`` package itself.
 
 A slot is ``/slots/<name>/slot.json`` (its version, written last when it is installed:
-the slot's commit point) and ``/slots/<name>/firmware/...``.
+the slot's commit point) and ``/slots/<name>/firmware/...``.  A slot of compiled
+MicroPython (``.mpy``, a bundle built for real boards) cannot run here, under CPython: it is
+refused as a boot failure that says so (:data:`COMPILED_SLOT`), and the selector rolls it
+back as any slot that does not boot.
 """
 
 from __future__ import annotations
@@ -37,6 +40,14 @@ SKIP_PARTS = ("__pycache__",)
 #: What an emulated board's slot leaves out of the firmware tree: the real boards' ports
 #: (the emulator is this board's port), as bundles built for emulated boards do.
 EMULATED_WITHOUT = ("ports",)
+
+
+#: Why an emulated board does not boot a slot of ``.mpy`` files (a bundle's ``--target board``).
+COMPILED_SLOT = (
+    "this slot holds compiled MicroPython (.mpy): an emulated board runs source bundles; "
+    "build with --target emulated"
+)
+COMPILED_SUFFIX = ".mpy"
 
 
 class SlotError(Exception):
@@ -111,20 +122,27 @@ def read_tree(fs: Any, slot: str) -> tuple[dict[str, Any], dict[str, bytes]]:
     except ValueError:
         marker = None
     if not isinstance(marker, dict) or not isinstance(marker.get("version"), str):
-        raise SlotError(f"slot {slot} has no valid slot.json")
+        raise SlotError("it has no valid slot.json")
     files: dict[str, bytes] = {}
-    _collect(fs, f"{base}/firmware", "", files)
+    compiled: list[str] = []
+    _collect(fs, f"{base}/firmware", "", files, compiled)
+    if compiled:
+        raise SlotError(COMPILED_SLOT)
     if "agent/core.py" not in files:
-        raise SlotError(f"slot {slot} holds no firmware agent")
+        raise SlotError("it holds no firmware agent")
     return marker, files
 
 
-def _collect(fs: Any, directory: str, prefix: str, out: dict[str, bytes]) -> None:
+def _collect(
+    fs: Any, directory: str, prefix: str, out: dict[str, bytes], compiled: list[str]
+) -> None:
     for name in sorted(fs.listdir(directory)):
         path = f"{directory}/{name}"
         rel = f"{prefix}{name}"
         if fs.isdir(path):
-            _collect(fs, path, rel + "/", out)
+            _collect(fs, path, rel + "/", out, compiled)
+        elif name.endswith(COMPILED_SUFFIX):
+            compiled.append(rel)
         elif name.endswith(".py"):
             data = fs.read(path)
             if data is not None:

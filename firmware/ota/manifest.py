@@ -9,11 +9,13 @@ failure is a :class:`~.errors.BadBundle` naming the field.
 
 Shape (docs/ota.md, "Bundle format")::
 
-    {"format": 1, "version": "1.2.0", "min_version": "1.0.0",
-     "files": [{"path": "firmware/agent/core.py", "size": 1234, "sha256": "<64 hex>"}, ...],
+    {"format": 1, "version": "1.2.0", "min_version": "1.0.0", "target": "board",
+     "files": [{"path": "firmware/agent/core.mpy", "size": 1234, "sha256": "<64 hex>"}, ...],
      "total_size": 1234, "self_test": "firmware/selftest.py"}
 
-``min_version`` and ``self_test`` are optional.
+``min_version``, ``target`` and ``self_test`` are optional.  ``target`` says which kind of
+board the bundle was built for (``board``: compiled ``.mpy``; ``emulated``: source); the
+device only checks that it is a short name and keeps it, the host's tools read it.
 """
 
 import json
@@ -34,10 +36,12 @@ MAX_NESTING = 3  # {files: [{...}]}
 # need not be copied into a str first; CPython's would also guess UTF-16 or UTF-32.
 _LOADS_BYTES = sys.implementation.name == "micropython"
 
-_FIELDS = ("format", "version", "min_version", "files", "total_size", "self_test")
+_FIELDS = ("format", "version", "min_version", "target", "files", "total_size", "self_test")
 _REQUIRED = ("format", "version", "files", "total_size")
 _FILE_FIELDS = ("path", "size", "sha256")
 _HEX = "0123456789abcdef"
+MAX_TARGET_BYTES = 32
+_TARGET_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 
 # One file of the bundle: its path in the slot, its size and its sha256 (lowercase hex).
@@ -57,6 +61,7 @@ class Manifest:
     __slots__ = (
         "version",
         "min_version",
+        "target",
         "files",
         "total_size",
         "self_test",
@@ -65,9 +70,12 @@ class Manifest:
         "bundle_size",
     )
 
-    def __init__(self, version, min_version, files, total_size, self_test, manifest_id):
+    def __init__(
+        self, version, min_version, files, total_size, self_test, manifest_id, target=None
+    ):
         self.version = version
         self.min_version = min_version
+        self.target = target
         self.files = files
         self.total_size = total_size
         self.self_test = self_test
@@ -87,6 +95,8 @@ class Manifest:
         out = {"format": FORMAT, "version": self.version}
         if self.min_version is not None:
             out["min_version"] = self.min_version
+        if self.target is not None:
+            out["target"] = self.target
         out["files"] = [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in self.files]
         out["total_size"] = self.total_size
         if self.self_test is not None:
@@ -128,6 +138,21 @@ def path_problem(path):
             return "has a '%s' part" % part
         if len(part.encode()) > MAX_PART_BYTES:
             return "has a part longer than %d bytes" % MAX_PART_BYTES
+    return None
+
+
+def target_problem(target):
+    """Why ``target`` may not name a bundle's target, or None when it may: a name of
+    lowercase letters, digits and ``-``, at most :data:`MAX_TARGET_BYTES` long."""
+    if not isinstance(target, str):
+        return "is not text"
+    if not target:
+        return "is empty"
+    if len(target) > MAX_TARGET_BYTES:
+        return "is longer than %d characters" % MAX_TARGET_BYTES
+    for ch in target:
+        if ch not in _TARGET_CHARS:
+            return "has a character other than a-z, 0-9 and '-'"
     return None
 
 
@@ -267,6 +292,11 @@ def from_json(data, manifest_id, max_total_size=MAX_TOTAL_SIZE):
         raise BadBundle("manifest: format %d is not one this device reads (%d)" % (fmt, FORMAT))
     version = _version_field(data, "version", True)
     min_version = _version_field(data, "min_version", False)
+    target = data.get("target")
+    if "target" in data:
+        problem = target_problem(target)
+        if problem is not None:
+            raise BadBundle("manifest: target %s" % problem)
     items = data["files"]
     if not isinstance(items, list):
         raise BadBundle("manifest: files is not a list")
@@ -302,7 +332,7 @@ def from_json(data, manifest_id, max_total_size=MAX_TOTAL_SIZE):
                 found = True
         if not found:
             raise BadBundle("manifest: self_test %r is not one of the files" % self_test)
-    return Manifest(version, min_version, entries, total, self_test, manifest_id)
+    return Manifest(version, min_version, entries, total, self_test, manifest_id, target)
 
 
 def encode(manifest_json):

@@ -3,7 +3,9 @@
 Signed here (``--sign-key``) or elsewhere, e.g. by AWS Signer, in two steps: write the
 manifest (``--manifest-only``), have it signed as a file, then join the signature to the
 payload (``--signature SIG --trust PUB.pem``; the same tree and options give the same
-manifest bytes).  Exit status 0 when the output is written, 2 when it cannot be (a tree that
+manifest bytes).  ``--target`` says which kind of board the bundle is for (default
+``board``: a real ESP32-C3, every module compiled to ``.mpy``; ``emulated``: source,
+without ``ports/``).  Exit status 0 when the output is written, 2 when it cannot be (a tree that
 is not a firmware, a bad version, a key or signature that does not do); every error names
 the file or option.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from harness.ota.bundle import DEFAULT_FIRMWARE
+    from harness.ota.targets import DEFAULT, TARGETS
 
     parser = commands.add_parser(
         "bundle",
@@ -38,6 +41,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument(
         "--self-test", type=Path, metavar="FILE", help="a self-test hook to run after installing"
+    )
+    parser.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        default=DEFAULT,
+        help=f"the kind of board it is for (default {DEFAULT}): "
+        + "; ".join(f"{name}: {TARGETS[name].summary}" for name in sorted(TARGETS)),
     )
     how = parser.add_mutually_exclusive_group(required=True)
     how.add_argument("--sign-key", type=Path, metavar="KEY.pem", help="sign with this private key")
@@ -79,13 +89,18 @@ def _bundle(args: argparse.Namespace) -> int:
             raise BundleBuildError("--trust goes with --signature (a key signs with --sign-key)")
         key = load_signing_key(args.sign_key) if args.sign_key is not None else None
         unsigned = prepare(
-            args.source, args.version, min_version=args.min_version, self_test=args.self_test
+            args.source,
+            args.version,
+            min_version=args.min_version,
+            self_test=args.self_test,
+            target=args.target,
         )
         if args.manifest_only:
             write_manifest(unsigned, args.out)
             print(
-                f"manifest of bundle {args.version}: {len(unsigned.payload)} files, "
-                f"{len(unsigned.manifest_bytes)} bytes, to be signed (ECDSA P-256, SHA-256)"
+                f"manifest of bundle {args.version} for {args.target}: "
+                f"{len(unsigned.payload)} files, {len(unsigned.manifest_bytes)} bytes, "
+                "to be signed (ECDSA P-256, SHA-256)"
             )
             print(f"  {args.out}")
             return 0
@@ -100,8 +115,8 @@ def _bundle(args: argparse.Namespace) -> int:
         return 2
     total = built.manifest["total_size"]
     print(
-        f"bundle {built.version}: {built.file_count} files, {total} bytes of files, "
-        f"{built.size} bytes in all"
+        f"bundle {built.version} for {built.target}: {built.file_count} files, {total} bytes "
+        f"of files, {built.size} bytes in all"
     )
     print(f"  {args.out}")
     print(f"  sha256 {built.sha256}")

@@ -65,6 +65,7 @@ def read_inputs(bundle: Path, trust: Path, old: str) -> Inputs:
     from firmware.ota import version as versions
     from harness.ota.inspect import inspect_bundle
     from harness.ota.keys import KeyFileError, load_trusted_keys
+    from harness.ota.targets import emulated_problem
 
     try:
         keys = load_trusted_keys(trust)
@@ -86,6 +87,12 @@ def read_inputs(bundle: Path, trust: Path, old: str) -> Inputs:
         reason, message = found.errors[0]
         raise InputError(f"{bundle}: the board would refuse it ({reason}: {message})")
     manifest: dict[str, Any] = found.manifest or {}
+    problem = emulated_problem(manifest)
+    if problem is not None:
+        raise InputError(
+            f"{bundle} is {problem}, and the sweep runs on an emulated board: build the "
+            "bundle with steelhil ota bundle --target emulated"
+        )
     version = str(manifest.get("version"))
     if not versions.newer(version, old):
         raise InputError(

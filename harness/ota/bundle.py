@@ -7,8 +7,11 @@ here, with the file named, not on a board in the field.
 What goes in: every file of the tree except caches (``__pycache__``, ``*.pyc``, ``*.pyo``),
 dotfiles and dot-directories, and editor backups (``*~``), each under ``firmware/`` in the
 slot (a slot's root holds the ``firmware`` package, as the board's filesystem root does
-today).  A self-test hook inside the tree keeps its path; one from elsewhere is added at the
-slot's root under its own name.
+today), in the form the bundle's target takes (:mod:`.targets`: ``board`` compiles every
+module to ``.mpy``, ``emulated`` keeps source and leaves ``ports/`` out).  A self-test hook
+inside the tree keeps its path; one from elsewhere is added at the slot's root under its
+own name.  The hook stays source whatever the target: the agent reads it and runs it as
+source (``firmware/agent/ota.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from firmware.ota import bundle as device_bundle
 from firmware.ota import manifest as device_manifest
 from firmware.ota import version as versions
 from firmware.ota.errors import BundleError
+
+from . import targets
 
 #: This checkout's firmware (the installed ``firmware`` package; editable installs point here).
 DEFAULT_FIRMWARE = Path(firmware.__file__).resolve().parent
@@ -68,6 +73,11 @@ class BuiltBundle:
     @property
     def file_count(self) -> int:
         return len(self.manifest["files"])
+
+    @property
+    def target(self) -> str | None:
+        value = self.manifest.get("target")
+        return value if isinstance(value, str) else None
 
 
 def check_tree(tree: Path) -> None:
@@ -147,6 +157,7 @@ def manifest_json(
     *,
     min_version: str | None = None,
     self_test: str | None = None,
+    target: str | None = None,
 ) -> dict[str, Any]:
     """The manifest for ``files`` (slot path, bytes), in the format's key order."""
     _version(version, "--version")
@@ -154,6 +165,11 @@ def manifest_json(
     out: dict[str, Any] = {"format": device_manifest.FORMAT, "version": version}
     if min_version is not None:
         out["min_version"] = min_version
+    if target is not None:
+        problem = device_manifest.target_problem(target)
+        if problem is not None:
+            raise BundleBuildError(f"target {target!r}: a device refuses it: it {problem}")
+        out["target"] = target
     entries = []
     for path, data in files:
         problem = device_manifest.path_problem(path)
@@ -209,23 +225,35 @@ def prepare(
     *,
     min_version: str | None = None,
     self_test: Path | None = None,
+    target: str = targets.DEFAULT,
     without: Sequence[str] = (),
 ) -> Unsigned:
-    """The manifest and payload of firmware tree ``tree`` at ``version``.
+    """The manifest and payload of firmware tree ``tree`` at ``version`` for ``target``
+    (:data:`.targets.TARGETS`: ``board``, ``emulated``, ``board-source``).
 
-    The same tree and options give the same manifest bytes, so a manifest signed elsewhere
-    (AWS Signer) can be joined to a payload prepared again later (:func:`join`).
-    ``without`` leaves directories out: an emulated board has no use for ``ports/``, and
-    on a 2 MB filesystem holding two slots every block counts.
+    The same tree, options and target give the same manifest bytes (mpy-cross's output
+    is deterministic), so a manifest signed elsewhere (AWS Signer) can be joined to a
+    payload prepared again later (:func:`join`).  ``without`` leaves more directories out
+    than the target does.
     """
-    sources = tree_files(tree, without)
+    try:
+        kind = targets.get(target)
+    except targets.TargetError as exc:
+        raise BundleBuildError(f"--target: {exc}") from None
+    sources = tree_files(tree, (*kind.without, *without))
     files = [(path, source.read_bytes()) for path, source in sources]
     test_path = None
     if self_test is not None:
         test_path, extra = _self_test_path(tree, self_test, [path for path, _ in files])
         if extra is not None:
             files.append((test_path, extra.read_bytes()))
-    manifest = manifest_json(files, version, min_version=min_version, self_test=test_path)
+    try:
+        files = kind.convert(files, () if test_path is None else (test_path,))
+    except targets.TargetError as exc:
+        raise BundleBuildError(f"{tree}: {exc}") from None
+    manifest = manifest_json(
+        files, version, min_version=min_version, self_test=test_path, target=kind.name
+    )
     raw = encode_manifest(manifest)
     if len(raw) > device_manifest.MAX_MANIFEST_BYTES:
         raise BundleBuildError(
@@ -251,7 +279,7 @@ def join(unsigned: Unsigned, signature_der: bytes, trusted: Sequence[Any]) -> Bu
         if exc.reason == "bad-signature":
             raise BundleBuildError(
                 f"the signature does not check: {exc.message} (a signature made elsewhere must "
-                "be over this exact manifest: the same tree, version and options)"
+                "be over this exact manifest: the same tree, version, options and target)"
             ) from None
         raise BundleBuildError(f"a device would refuse this bundle: {exc.message}") from None
     return BuiltBundle(data, unsigned.manifest, unsigned.manifest_bytes)
@@ -264,10 +292,18 @@ def build_bundle(
     *,
     min_version: str | None = None,
     self_test: Path | None = None,
+    target: str = targets.DEFAULT,
     without: Sequence[str] = (),
 ) -> BuiltBundle:
-    """A bundle of firmware tree ``tree`` at ``version``, signed with ``key``."""
-    unsigned = prepare(tree, version, min_version=min_version, self_test=self_test, without=without)
+    """A bundle of firmware tree ``tree`` at ``version`` for ``target``, signed with ``key``."""
+    unsigned = prepare(
+        tree,
+        version,
+        min_version=min_version,
+        self_test=self_test,
+        target=target,
+        without=without,
+    )
     return join(unsigned, sign(unsigned.manifest_bytes, key), [public_key(key)])
 
 

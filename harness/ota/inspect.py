@@ -91,12 +91,23 @@ def inspect_bundle(path: Path, trusted: list[Any] | None) -> Inspection:
     return found
 
 
+def describe_target(name: object) -> str:
+    """A manifest's target for a person: its name and what it is for."""
+    from .targets import TARGETS
+
+    if name is None:
+        return "not recorded (a bundle from before targets: its files are what they are)"
+    known = TARGETS.get(str(name))
+    return f"{name}: {known.summary}" if known else f"{name} (not a target this steelhil knows)"
+
+
 def render(found: Inspection) -> str:
     """The findings as text for a person."""
     lines = [f"bundle {found.path}: {found.size} bytes, sha256 {found.sha256}"]
     manifest = found.manifest
     if manifest is not None:
         lines.append(f"version {manifest['version']}")
+        lines.append(f"target {describe_target(manifest.get('target'))}")
         if "min_version" in manifest:
             lines.append(f"replaces {manifest['min_version']} or newer")
         files = manifest["files"]

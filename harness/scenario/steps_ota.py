@@ -7,7 +7,10 @@ how to make it.  The step builds the bundle from a firmware tree (default: this
 checkout's ``firmware/``), signs it with the run's own key (which the run's emulated boards
 trust; see :mod:`harness.ota.runkeys`) or with one no board trusts, puts it in the IoT
 Core's S3, and creates the job whose document names it by a presigned-URL placeholder, as
-on AWS.  A prebuilt ``bundle`` file is used as it is.
+on AWS.  The bundle is built for what the devices run: source without ``ports/`` for
+emulated boards (they run CPython), compiled ``.mpy`` for real boards (``serial``,
+``renode``: MicroPython, where two slots of source do not fit).  A prebuilt ``bundle`` file
+is used as it is, whatever it was built for.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 import firmware
-from emulator.device.slots import EMULATED_WITHOUT
 from firmware.agent.ota_document import OPERATION
 from harness.ota.bundle import BundleBuildError, build_bundle
 from harness.ota.runkeys import run_keys
@@ -36,8 +38,12 @@ if TYPE_CHECKING:
     from .context import RunContext
 
 BUCKET = "steelhil-ota"
-#: Backends whose boards run the emulator's port: their bundles leave ``ports/`` out.
+#: Backends whose boards run the emulator's port under CPython: their bundles are built for
+#: the ``emulated`` target (source, ``ports/`` left out); any other backend's boards run
+#: MicroPython and get the ``board`` target (compiled ``.mpy``).
 EMULATED_BACKENDS = frozenset({"emulated", "emulated-pty"})
+EMULATED_TARGET = "emulated"
+BOARD_TARGET = "board"
 #: The role the local IoT Core's presigning pretends to assume (moto's default account).
 LOCAL_ROLE = "arn:aws:iam::123456789012:role/steelhil-ota"
 PRESIGNED_SECONDS = 3600  # AWS's default and its maximum
@@ -142,7 +148,7 @@ class Ota(StepType):
         tree = base / args["from"] if "from" in args else Path(firmware.__file__).parent
         hook = base / args["self_test"] if "self_test" in args else None
         signer = run_keys(run.session_state).key(args.get("signed_by", "run"))
-        emulated = all(run.device(n).backend in EMULATED_BACKENDS for n in names)
+        target = _target(run, names)
         try:
             built = _build(
                 tree,
@@ -151,11 +157,24 @@ class Ota(StepType):
                 args.get("min_version"),
                 hook,
                 bool(args.get("broken")),
-                EMULATED_WITHOUT if emulated else (),
+                target,
             )
         except BundleBuildError as exc:
             raise StepFailed(f"cannot build the bundle: {exc}") from None
         return built, args["version"]
+
+
+def _target(run: RunContext, names: list[str]) -> str:
+    """The bundle target of the devices ``names``: one bundle serves one kind of board."""
+    emulated = sorted(n for n in names if run.device(n).backend in EMULATED_BACKENDS)
+    real = sorted(n for n in names if n not in emulated)
+    if emulated and real:
+        raise StepFailed(
+            f"{', '.join(real)} run MicroPython (a compiled bundle) and {', '.join(emulated)} "
+            "are emulated (a source bundle): one job has one bundle, so update them in two "
+            "ota steps, each with its own to:"
+        )
+    return EMULATED_TARGET if emulated else BOARD_TARGET
 
 
 def _storage(run: RunContext) -> tuple[str, str]:
@@ -185,10 +204,10 @@ def _build(
     min_version: str | None,
     hook: Path | None,
     broken: bool,
-    without: tuple[str, ...],
+    target: str,
 ) -> bytes:
     """A bundle's bytes (cached: a run updates many boards with the same one)."""
-    options: dict[str, Any] = {"min_version": min_version, "self_test": hook, "without": without}
+    options: dict[str, Any] = {"min_version": min_version, "self_test": hook, "target": target}
     if not broken:
         return build_bundle(tree, version, key, **options).data
     with tempfile.TemporaryDirectory() as tmp:

@@ -128,6 +128,13 @@ def test_a_self_test_hook_is_one_of_the_files():
     assert m.to_json()["self_test"] == "firmware/agent/extra.py"
 
 
+def test_the_target_is_read_and_kept_when_there_is_one():
+    m = parse(manifest_for(FILES, target="board"))
+    assert m.target == "board" and m.to_json()["target"] == "board"
+    m = parse(manifest_for(FILES))
+    assert m.target is None and "target" not in m.to_json()
+
+
 # -- tampering -------------------------------------------------------------------------------
 
 
@@ -373,6 +380,10 @@ def test_wrong_typed_and_missing_fields_are_named():
         (manifest_for(FILES, total_size=1.0), "total_size is not an integer"),
         (manifest_for(FILES, total_size=999), "files add up to 20"),
         (manifest_for(FILES, self_test=3), "self_test is not a path"),
+        (manifest_for(FILES, target=3), "target is not text"),
+        (manifest_for(FILES, target=""), "target is empty"),
+        (manifest_for(FILES, target="Board"), "target has a character other than a-z"),
+        (manifest_for(FILES, target="b" * 33), "target is longer than 32 characters"),
         (manifest_for(FILES, self_test="firmware/nope.py"), "is not one of the files"),
         (manifest_for(FILES, notes="hi"), "unknown field 'notes'"),
         (without("version"), "'version' is missing"),

@@ -64,7 +64,7 @@ def test_bundle_prints_what_it_wrote(work: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("bundle 2.0.0: 5 files, ")
+    assert lines[0].startswith("bundle 2.0.0 for board: 5 files, ")
     assert lines[0].endswith(f"{out.stat().st_size} bytes in all")
     assert lines[2].startswith("  sha256 ") and len(lines[2].split()[1]) == 64
 
@@ -73,8 +73,9 @@ def test_inspect_with_the_trusted_key_prints_the_manifest_and_exits_0(work: Path
     result = steelhil("inspect", work / "b.bin", "--trust", work / "keys" / "ota-signing.pub.pem")
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
-    assert "version 1.2.0\nreplaces 1.0.0 or newer\n5 files," in text
-    assert "firmware/agent/core.py" in text
+    assert "version 1.2.0\ntarget board: a real ESP32-C3: every module compiled" in text
+    assert "\nreplaces 1.0.0 or newer\n5 files," in text
+    assert "firmware/agent/core.mpy" in text and "firmware/agent/core.py" not in text
     assert "signature: checks (signed by a trusted key)" in text
     assert "files: every size and sha256 matches the manifest" in text
 
@@ -108,7 +109,7 @@ def test_inspect_of_a_tampered_bundle_names_the_file_and_exits_1(
     assert result.returncode == 1
     found = json.loads(result.stdout)
     assert found["signature"] == "checked" and found["payload"] == "failed"
-    message = "firmware/programs/blink.scm: its sha256 is not the one the manifest lists"
+    message = "firmware/steel/__init__.mpy: its sha256 is not the one the manifest lists"
     assert found["errors"] == [{"reason": "hash-mismatch", "message": message}]
     assert found["ok"] is False
 
@@ -125,9 +126,10 @@ def test_inspect_without_trust_checks_the_files_only(work: Path) -> None:
     assert result.returncode == 0
     found = json.loads(result.stdout)
     assert found["manifest"]["version"] == "1.2.0"
+    assert found["manifest"]["target"] == "board"
     assert [f["path"] for f in found["manifest"]["files"]][:2] == [
-        "firmware/__init__.py",
-        "firmware/agent/__init__.py",
+        "firmware/__init__.mpy",
+        "firmware/agent/__init__.mpy",
     ]
     assert found["signature"] == "not checked" and found["payload"] == "checked"
     assert len(found["sha256"]) == 64 and len(found["manifest_id"]) == 64
@@ -173,7 +175,9 @@ def test_the_default_tree_is_this_checkouts_firmware(work: Path, tmp_path: Path)
     shown = steelhil("inspect", out, "--trust", work / "keys" / "ota-signing.pub.pem", "--json")
     assert shown.returncode == 0
     paths = [f["path"] for f in json.loads(shown.stdout)["manifest"]["files"]]
-    assert "firmware/agent/core.py" in paths and "firmware/ota/p256.py" in paths
+    assert "firmware/agent/core.mpy" in paths and "firmware/ota/p256.mpy" in paths
+    assert "firmware/ports/esp32c3/app.mpy" in paths  # a real board's port goes with it
+    assert not [p for p in paths if p.endswith(".py")]
 
 
 def test_a_bundle_signed_elsewhere_in_two_steps(work: Path, tmp_path: Path) -> None:
@@ -183,7 +187,7 @@ def test_a_bundle_signed_elsewhere_in_two_steps(work: Path, tmp_path: Path) -> N
         "bundle", "--from", work / "fw", "--version", "1.5.0", "--manifest-only", "-o", manifest
     )
     assert first.returncode == 0, first.stderr
-    assert first.stdout.startswith("manifest of bundle 1.5.0: 5 files, ")
+    assert first.stdout.startswith("manifest of bundle 1.5.0 for board: 5 files, ")
     signer = serialization.load_pem_private_key(
         (work / "keys" / "ota-signing.pem").read_bytes(), password=None
     )
@@ -196,10 +200,58 @@ def test_a_bundle_signed_elsewhere_in_two_steps(work: Path, tmp_path: Path) -> N
         "--trust", work / "keys" / "ota-signing.pub.pem", "-o", out,
     )  # fmt: skip
     assert second.returncode == 0, second.stderr
-    assert second.stdout.startswith("bundle 1.5.0: 5 files, ")
+    assert second.stdout.startswith("bundle 1.5.0 for board: 5 files, ")
     wrong = steelhil(
         "bundle", "--from", work / "fw", "--version", "1.5.1", "--signature", tmp_path / "m.sig",
         "--trust", work / "keys" / "ota-signing.pub.pem", "-o", tmp_path / "c.bin",
     )  # fmt: skip
     assert wrong.returncode == 2 and "the signature does not check" in wrong.stderr
     assert not (tmp_path / "c.bin").exists()
+
+
+def test_the_two_steps_for_the_emulated_target_give_the_same_manifest_and_need_it(
+    work: Path, tmp_path: Path
+) -> None:
+    """The manifest of a target is the same each time it is prepared, and a signature over
+    one target's manifest does not join another target's payload."""
+    firsts = []
+    for name in ("e1.json", "e2.json", "board.json"):
+        target = "board" if name == "board.json" else "emulated"
+        made = steelhil(
+            "bundle", "--from", work / "fw", "--version", "1.6.0", "--target", target,
+            "--manifest-only", "-o", tmp_path / name,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        firsts.append((tmp_path / name).read_bytes())
+    assert firsts[0] == firsts[1] and firsts[0] != firsts[2]
+    assert json.loads(firsts[0])["target"] == "emulated"
+    signer = serialization.load_pem_private_key(
+        (work / "keys" / "ota-signing.pem").read_bytes(), password=None
+    )
+    assert isinstance(signer, ec.EllipticCurvePrivateKey)
+    (tmp_path / "e.sig").write_bytes(signer.sign(firsts[0], ec.ECDSA(hashes.SHA256())))
+    joined = {}
+    for target in ("emulated", "board"):
+        joined[target] = steelhil(
+            "bundle", "--from", work / "fw", "--version", "1.6.0", "--target", target,
+            "--signature", tmp_path / "e.sig", "--trust", work / "keys" / "ota-signing.pub.pem",
+            "-o", tmp_path / f"{target}.bin",
+        )  # fmt: skip
+    assert joined["emulated"].returncode == 0, joined["emulated"].stderr
+    assert joined["board"].returncode == 2
+    assert "the same tree, version, options and target" in joined["board"].stderr
+    shown = steelhil("inspect", tmp_path / "emulated.bin")
+    assert "target emulated: an emulated board: .py source" in shown.stdout
+    assert "firmware/agent/core.py" in shown.stdout
+
+
+def test_an_unknown_target_is_refused_with_the_known_ones(work: Path, tmp_path: Path) -> None:
+    result = steelhil(
+        "bundle", "--from", work / "fw", "--version", "1.0", "--target", "esp32s3",
+        "--manifest-only", "-o", tmp_path / "m.json",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "invalid choice: 'esp32s3' (choose from 'board', 'board-source', 'emulated')" in (
+        result.stderr
+    )
+    assert not (tmp_path / "m.json").exists()

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 import firmware
-from emulator.device.slots import EMULATED_WITHOUT
+from emulator.device.slots import COMPILED_SLOT
 from harness.engine import Engine
 from harness.iotcore import LocalCore, local_core
-from harness.ota.bundle import assemble, encode_manifest, prepare, sign
+from harness.ota.bundle import assemble, build_bundle, encode_manifest, prepare, sign
 from harness.ota.runkeys import run_keys
 from harness.results import ScenarioResult
 from harness.scenario.loader import load_file
@@ -79,7 +79,7 @@ def signed(engine: Engine, manifest: dict[str, Any], payload: list[bytes]) -> by
 
 
 def good(engine: Engine, version: str = "7.0.0") -> tuple[dict[str, Any], list[bytes]]:
-    unsigned = prepare(Path(firmware.__file__).parent, version, without=EMULATED_WITHOUT)
+    unsigned = prepare(Path(firmware.__file__).parent, version, target="emulated")
     manifest = json.loads(unsigned.manifest_bytes)
     return manifest, [bytes(p) for p in unsigned.payload]
 
@@ -289,5 +289,29 @@ def test_a_bundle_whose_self_test_hook_fails_is_rolled_back(engine: Engine, tmp_
         """
         + STILL_WORKING,
         **{"hook.py": hook},
+    )
+    assert passed(result)
+
+
+def test_a_bundle_for_real_boards_installs_but_does_not_boot_and_is_rolled_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A ``--target board`` bundle (compiled .mpy) on an emulated board, which runs CPython:
+    the install works (bytes are bytes), each trial boot says why it cannot run the slot,
+    and after three the selector goes back to the old slot and the job fails boot-failed."""
+    key = run_keys(engine.session.state).trusted
+    built = build_bundle(Path(firmware.__file__).parent, "7.0.0", key, target="board")
+    assert built.target == "board"
+    result = run(
+        engine,
+        tmp_path,
+        f"""
+        - ota: {{bundle: board.bundle}}
+        - expect: {{log: {{contains: "cannot boot slot b: {COMPILED_SLOT}"}}, within: 2m}}
+        - expect: {{job: {{status: FAILED, reason: boot-failed}}, within: 3m}}
+        - expect: {{status: {{state: running, program_id: counter}}, within: 30s}}
+        """
+        + STILL_WORKING,
+        **{"board.bundle": built.data},
     )
     assert passed(result)

@@ -49,7 +49,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory, keys: KeyPair) -> Path:
     skip = shutil.ignore_patterns("__pycache__", "*.pyc", "ports")
     shutil.copytree(Path(firmware.__file__).parent, tree, ignore=skip)
     out = root / "firmware.bundle"
-    write_bundle(build_bundle(tree, NEW, load_signing_key(keys.private)), out)
+    write_bundle(build_bundle(tree, NEW, load_signing_key(keys.private), target="emulated"), out)
     return out
 
 
@@ -195,7 +195,8 @@ def old_bundle(tmp_path_factory: pytest.TempPathFactory, keys: KeyPair) -> Path:
     own version."""
     root = tmp_path_factory.mktemp("old")
     out = root / "old.bundle"
-    built = build_bundle(make_tree(root / "fw"), FIRMWARE_VERSION, load_signing_key(keys.private))
+    key = load_signing_key(keys.private)
+    built = build_bundle(make_tree(root / "fw"), FIRMWARE_VERSION, key, target="emulated")
     write_bundle(built, out)
     return out
 
@@ -232,6 +233,12 @@ def test_bad_input_is_refused_with_exit_status_2_and_says_why(
     assert "count from 1" in bad(capsys, "--bundle", old_bundle, *trust, "--every", "0")
     err = bad(capsys, "--bundle", old_bundle, *trust, "--from-write", "9", "--to-write", "3")
     assert "--to-write 3 is before --from-write" in err
+    compiled = tmp_path / "board.bundle"  # for real boards: .mpy an emulated board cannot run
+    key = load_signing_key(keys.private)
+    write_bundle(build_bundle(make_tree(tmp_path / "fw"), NEW, key, target="board"), compiled)
+    err = bad(capsys, "--bundle", compiled, *trust)
+    assert "board.bundle is built for target board: 4 of its files are compiled MicroPython" in err
+    assert "build the bundle with steelhil ota bundle --target emulated" in err
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file of mode 000")

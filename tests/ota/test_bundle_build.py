@@ -99,7 +99,7 @@ def test_a_tree_gives_its_app_files_and_leaves_caches_and_dotfiles_out(tree: Pat
 def test_the_bundle_holds_the_files_and_the_device_reader_accepts_it(
     tree: Path, key: ec.EllipticCurvePrivateKey
 ) -> None:
-    built = build_bundle(tree, "1.2.0", key, min_version="1.0.0")
+    built = build_bundle(tree, "1.2.0", key, min_version="1.0.0", target="emulated")
     files = read(built.data, key)
     assert files == [(path, source.read_bytes()) for path, source in tree_files(tree)]
     assert built.version == "1.2.0" and built.file_count == 5
@@ -222,7 +222,7 @@ def test_bad_versions_are_refused(
 def test_this_checkouts_firmware_builds_and_checks(key: ec.EllipticCurvePrivateKey) -> None:
     built = build_bundle(DEFAULT_FIRMWARE, "1.2.0", key)
     paths = [entry["path"] for entry in built.manifest["files"]]
-    assert "firmware/agent/core.py" in paths and "firmware/ota/bundle.py" in paths
+    assert "firmware/agent/core.mpy" in paths and "firmware/ota/bundle.mpy" in paths
     assert not [p for p in paths if "__pycache__" in p or p.endswith(".pyc") or "/." in p]
     assert device_bundle.check_bundle(io.BytesIO(built.data), trust(key)).version == "1.2.0"
 
