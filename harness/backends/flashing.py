@@ -14,8 +14,16 @@ main and selector outside the slots::
 
     /main.py                   firmware/ports/esp32c3/boot_main.py (picks the slot)
     /lib/steel_boot.py         firmware/boot/selector.py (on sys.path as /lib)
-    /slots/a/firmware/...      every file of the firmware package
+    /slots/a/firmware/...      every file of the firmware package, each module compiled
+                               to .mpy (harness/ota/compile.py), as an update's bundle
+                               (``--target board``) carries it
     /slots/a/slot.json         {"format": 1, "version": <firmware/agent/version.py>}
+
+Why compiled: two slots of the firmware as source do not fit the 4 MB board's filesystem,
+and an update needs two (docs/ota.md, "Space").  ``compiled=False`` keeps the slot as
+source, for the CPython fakes of the board, which cannot load ``.mpy``.  ``/main.py`` stays
+source whatever: MicroPython runs ``main.py`` from source only; so does the selector, which
+is small and read once per boot.
 
 No ``/boot.json``: a board without one boots slot a with nothing pending.
 """
@@ -30,6 +38,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from harness.ota.compile import CompileError, compile_files
 
 from .base import BackendError
 
@@ -80,10 +90,14 @@ def firmware_version(root: Path) -> str:
     )
 
 
-def firmware_files(root: Path, main: Path | None = None) -> dict[str, bytes]:
+def firmware_files(
+    root: Path, main: Path | None = None, *, compiled: bool = True
+) -> dict[str, bytes]:
     """The board's files, absolute path -> bytes, in the slot layout (module docstring):
-    the firmware package in slot a with its ``slot.json``, ``main`` (default the tree's
-    boot main) as ``/main.py`` and the tree's selector as ``/lib/steel_boot.py``."""
+    the firmware package in slot a (compiled to ``.mpy`` unless ``compiled`` is false) with
+    its ``slot.json``, ``main`` (default the tree's boot main) as ``/main.py`` and the
+    tree's selector as ``/lib/steel_boot.py``."""
+
     if not root.is_dir():
         raise BackendError(f"the firmware directory {root} does not exist")
     selector = root / SELECTOR
@@ -93,13 +107,19 @@ def firmware_files(root: Path, main: Path | None = None) -> dict[str, bytes]:
             "from the firmware tree"
         )
     version = firmware_version(root)
-    files: dict[str, bytes] = {}
+    slot: list[tuple[str, bytes]] = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
         if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts):
             continue
         if path.is_file() and path.suffix not in _SKIP_SUFFIXES and not path.name.endswith("~"):
-            files[f"{SLOT_DIR}/firmware/{rel.as_posix()}"] = path.read_bytes()
+            slot.append((f"firmware/{rel.as_posix()}", path.read_bytes()))
+    if compiled:
+        try:
+            slot = compile_files(slot)
+        except CompileError as exc:
+            raise BackendError(f"slot {FACTORY_SLOT} of the image: {exc}") from None
+    files = {f"{SLOT_DIR}/{path}": data for path, data in slot}
     marker = {"format": 1, "version": version}
     files[f"{SLOT_DIR}/slot.json"] = json.dumps(marker, sort_keys=True).encode()
     if main is None and (root / DEFAULT_MAIN).is_file():

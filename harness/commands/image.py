@@ -42,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         help="with --config-for: the JSON `steelhil iotcore provision` printed",
     )
+    build.add_argument(
+        "--source",
+        dest="as_source",
+        action="store_true",
+        help="slot a as .py source, not compiled to .mpy (about twice the blocks: no room "
+        "for an update on a 4 MB board)",
+    )
     build.set_defaults(func=_build)
 
 
@@ -91,13 +98,16 @@ def _build(args: argparse.Namespace) -> int:
             flash_size=args.flash_size,
             extra_files=extra,
             config_for=args.config_for,
+            compiled=not args.as_source,
         )
     except (ImageError, ValueError) as exc:
         print(f"steelhil image build: {exc}", file=sys.stderr)
         return 2
+    code = "compiled to .mpy" if manifest.compiled else "as .py source"
     print(
         f"image {manifest.image[:16]}: {manifest.file_count} files, {manifest.used_bytes} bytes "
-        f"in {manifest.block_count} blocks at 0x{manifest.fs_offset:x} ({manifest.fs_region})"
+        f"in {manifest.block_count} blocks at 0x{manifest.fs_offset:x} ({manifest.fs_region}); "
+        f"slot a {code}"
     )
     for name in ("fs.bin", manifest.merged, "image.json"):
         if name:

@@ -9,6 +9,9 @@ Output directory::
     OUT/image.json    what was built: image id, files and their sha256, offsets, block
                       count, the MicroPython file and its pin
 
+Slot a holds the firmware compiled to ``.mpy`` (``compiled=False``, ``--source``: as
+source, which leaves no room for an update on the 4 MB board; docs/ota.md, "Space").
+
 The filesystem is built with the parameters MicroPython mounts (reference notes 2:
 block 4096, read/prog 32, lookahead 32, block_cycles 100); a block count that differs
 from the partition's makes MicroPython refuse to mount it, hence the exact count.
@@ -56,6 +59,7 @@ class ImageManifest:
     merged: str | None = None
     merged_sha256: str | None = None
     config_for: str | None = None
+    compiled: bool = False  # slot a's modules as .mpy (images from before say nothing: source)
     format: int = FORMAT
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -122,11 +126,12 @@ def build_image(
     flash_size: str = "4MB",
     extra_files: dict[str, bytes] | None = None,
     config_for: str | None = None,
+    compiled: bool = True,
 ) -> ImageManifest:
     from harness.fingerprint import firmware_fingerprint
 
     try:
-        files = app_layout(firmware, main)
+        files = app_layout(firmware, main, compiled=compiled)
         size = flash_bytes(flash_size)
     except (LayoutError, PartitionError) as exc:
         raise ImageError(str(exc)) from None
@@ -178,6 +183,7 @@ def build_image(
         fs_region=region.source,
         micropython=mp_facts,
         config_for=config_for,
+        compiled=compiled,
     )
     if mp_data is not None:
         merged = mp_data + b"\xff" * (region.offset - len(mp_data)) + fs

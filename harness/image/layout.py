@@ -27,11 +27,14 @@ class LayoutError(Exception):
     """The app's files cannot be laid out; the message says why."""
 
 
-def app_layout(firmware: Path, main: Path | None = None) -> dict[str, bytes]:
+def app_layout(
+    firmware: Path, main: Path | None = None, *, compiled: bool = True
+) -> dict[str, bytes]:
     """Absolute path on the board -> bytes: the slot layout of the firmware at ``firmware``
-    (``main``: another ``/main.py`` than the tree's boot main)."""
+    (``main``: another ``/main.py`` than the tree's boot main; ``compiled``: slot a's
+    modules as ``.mpy``, else as source)."""
     try:
-        return firmware_files(firmware, main)
+        return firmware_files(firmware, main, compiled=compiled)
     except BackendError as exc:
         raise LayoutError(str(exc)) from None
 

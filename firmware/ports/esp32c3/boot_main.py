@@ -102,7 +102,8 @@ def start(root="", console=print):
         sys.path.remove(base)
     sys.path.insert(0, base)
     name = APP
-    if slot is None and not _exists(base.rstrip("/") + "/firmware/ports/esp32c3/app.py"):
+    app_file = base.rstrip("/") + "/firmware/ports/esp32c3/app"
+    if slot is None and not (_exists(app_file + ".py") or _exists(app_file + ".mpy")):
         name = OLD_MAIN  # a tree from before the slots: its main() runs the agent
     app = __import__(name, None, None, ["main"])
     if name == OLD_MAIN:

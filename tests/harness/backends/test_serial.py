@@ -29,6 +29,7 @@ from emulator.iotcore.endpoint import Endpoint
 from emulator.iotcore.provision import ThingCredentials
 from harness.backends.base import BackendError, BackendSession, BoardSpec, Unsupported
 from harness.backends.serial import FIRMWARE_DIR, SerialBackend, SerialDevice
+from harness.ota import compile as mpy
 
 from .conftest import ChattyApp, FakeUsbJtag, PtyBoard
 
@@ -133,8 +134,10 @@ def test_flashes_once_per_session_with_the_documented_command_line(
         fs_path,
     ]
     flashed = from_image(Path(fs_path).read_bytes()).snapshot()  # what MicroPython would mount
-    agent_core = FIRMWARE_DIR / "agent" / "core.py"
-    assert flashed.files["/slots/a/firmware/agent/core.py"] == agent_core.read_bytes()
+    agent_core = FIRMWARE_DIR / "agent" / "core.py"  # compiled, as a board bundle carries it
+    compiled = mpy.compiler().compile(agent_core.read_bytes(), "firmware/agent/core.py")
+    assert flashed.files["/slots/a/firmware/agent/core.mpy"] == compiled
+    assert not [p for p in flashed.files if p.startswith("/slots/") and p.endswith(".py")]
     assert flashed.files["/main.py"] == main_py.read_bytes()  # the rig's, over the boot main
     selector = (FIRMWARE_DIR / "boot" / "selector.py").read_bytes()
     assert flashed.files["/lib/steel_boot.py"] == selector

