@@ -86,14 +86,22 @@ def test_every_tox_environment_passes_the_trust_and_proxy_settings() -> None:
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """A checkout whose MicroPython runner has never installed anything: the real tox.ini
-    and ci/micropython scripts, the real firmware and tests (linked)."""
+    and ci/micropython scripts, the real firmware, tests and harness (linked: the compiled
+    run loads harness/ota/compile.py)."""
     root = tmp_path / "checkout"
     runner = root / "ci" / "micropython"
     runner.mkdir(parents=True)
-    for name in ("package.json", "run-tests.mjs", "run-tests.sh", "run-script.mjs"):
+    for name in (
+        "package.json",
+        "run-tests.mjs",
+        "run-tests.sh",
+        "run-script.mjs",
+        "run-compiled.sh",
+        "compile-firmware.py",
+    ):
         shutil.copy(REPO / "ci" / "micropython" / name, runner / name)
     shutil.copy(REPO / "tox.ini", root / "tox.ini")
-    for name in ("firmware", "tests", "scenarios"):
+    for name in ("firmware", "tests", "scenarios", "harness"):
         (root / name).symlink_to(REPO / name)
     return root
 
@@ -244,6 +252,9 @@ def test_mpy_through_tox_installs_into_an_empty_node_modules_and_runs(checkout: 
     done = tox_mpy(checkout, environment())
     assert done.returncode == 0, done.stdout
     assert "passed, 0 failed" in done.stdout
+    # then the same module against firmware/ compiled to .mpy (ci/micropython/run-compiled.sh)
+    assert "mpy-cross emitting mpy v6.3" in done.stdout
+    assert "firmware: the compiled tree" in done.stdout
     assert (
         checkout / "ci/micropython/node_modules/@micropython"
         "/micropython-webassembly-pyscript/package.json"
