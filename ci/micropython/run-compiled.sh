@@ -5,7 +5,7 @@
 # Why: a board bundle (steelhil ota bundle --target board) and a board image (steelhil image
 # build) carry mpy-cross 1.27's output, not source; this proves that output imports and runs
 # on MicroPython 1.27.  The subset is the agent, OTA, boot selector, the port and a
-# representative part of Steel (about 30 s); the whole suite against source runs in
+# representative part of Steel (489 tests, 23-25 s); the whole suite against source runs in
 # run-tests.sh.  Not run compiled: test_port_esp32c3_boot and test_steel_structure, and one
 # test of test_port_esp32c3 (they read the firmware's .py files as text), and the three slow
 # Steel modules (test_execution, test_lib_json, test_memory: 85 s together).

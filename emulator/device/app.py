@@ -1,7 +1,9 @@
 """``main.py`` of an emulated device: the firmware's agent on a virtual board.
 
-This is the emulator's counterpart of ``firmware/ports/esp32c3/main.py``: it reads the
-device's config and certificates from the board's own flash, starts the same
+This is the emulator's counterpart of the real board's ``/main.py``
+(``firmware/ports/esp32c3/boot_main.py``, which picks the slot: :mod:`.boot` here) and of
+the app it starts from the slot (``firmware/ports/esp32c3/app.py``): it reads the device's
+config and certificates from the board's own flash, starts the same
 :class:`firmware.agent.core.Agent` that runs on hardware, carries out the agent's actions
 (network through a :class:`Network`, reboots through the board) and feeds it events:
 ticks at the deadlines it asks for (on the board's virtual clock), network events, button
